@@ -1,0 +1,21 @@
+"""Shared pytest fixtures (visible to tests/ and projects/*/tests)."""
+
+import os
+
+import pytest
+
+# Keep tests light on the 2-core CI machine.
+os.environ.setdefault('OMP_NUM_THREADS', '2')
+
+
+@pytest.fixture(scope='session')
+def synthetic_avdf_root(tmp_path_factory):
+    """A tiny synthetic AV-Deepfake1M++ dataset, generated once per test session.
+
+    Sizes: 16 train, 8 val, 6 testA, 4 testB clips (plus the generator's silent clips).
+    """
+    from holaframe.datasets.synthetic import generate_synthetic_avdf
+
+    root = tmp_path_factory.mktemp('synthetic_avdf')
+    generate_synthetic_avdf(str(root), num_train=16, num_val=8, num_testA=6, num_testB=4, seed=0)
+    return str(root)

@@ -1,0 +1,3 @@
+"""High-level APIs (inference)."""
+
+__all__: list = []

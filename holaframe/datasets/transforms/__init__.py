@@ -1,0 +1,3 @@
+"""Data transforms (decoding, sampling, features, packing)."""
+
+__all__: list = []

@@ -1,0 +1,3 @@
+"""Runner-side extensions (loops)."""
+
+__all__: list = []

@@ -1,0 +1,3 @@
+"""Training strategies (DeepSpeed)."""
+
+__all__: list = []

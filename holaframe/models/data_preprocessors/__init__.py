@@ -1,0 +1,3 @@
+"""Data preprocessors (batching, device move, normalisation)."""
+
+__all__: list = []

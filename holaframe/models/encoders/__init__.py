@@ -1,0 +1,3 @@
+"""Video and audio encoders."""
+
+__all__: list = []

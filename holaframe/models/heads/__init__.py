@@ -1,0 +1,3 @@
+"""Classification heads and auxiliary heads."""
+
+__all__: list = []

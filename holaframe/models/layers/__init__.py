@@ -1,0 +1,3 @@
+"""Building blocks shared by models (attention, transformer blocks, positions)."""
+
+__all__: list = []

@@ -1,0 +1,3 @@
+"""Token maskers for masked autoencoding."""
+
+__all__: list = []

@@ -1,0 +1,3 @@
+"""Self-supervised pre-trainers (AV-MAE)."""
+
+__all__: list = []

@@ -1,0 +1,10 @@
+"""Utilities."""
+
+from .collect_env import collect_env
+from .components import COMPONENT_FAMILIES, component_family, list_components
+from .setup_env import register_all_modules
+
+__all__ = [
+    'register_all_modules', 'collect_env', 'COMPONENT_FAMILIES', 'component_family',
+    'list_components'
+]

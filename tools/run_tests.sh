@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The test command of README.md: installs into ./.venv, lints, and runs the whole suite
+# (slow tests included). Fails on any failure and when pytest collects no test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/setup_env.sh
+# shellcheck disable=SC1091
+. "${HOLAFRAME_VENV:-.venv}/bin/activate"
+ruff check .
+set +e
+python -m pytest "$@"
+rc=$?
+set -e
+if [ "$rc" -eq 5 ]; then
+  echo "pytest collected no tests: failing" >&2
+  exit 1
+fi
+exit "$rc"
