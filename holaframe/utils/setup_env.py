@@ -26,6 +26,7 @@ def register_all_modules(init_default_scope: bool = True) -> None:
         DefaultScope.get_instance('holaframe', scope_name='holaframe')
     elif current.scope_name != 'holaframe':
         warnings.warn(f'The current default scope "{current.scope_name}" is not "holaframe"; '
-                      '`register_all_modules` creates a new scope named holaframe-<time>.')
+                      '`register_all_modules` creates a new scope named holaframe-<time>.',
+                      stacklevel=2)
         name = f'holaframe-{datetime.datetime.now()}'
         DefaultScope.get_instance(name, scope_name='holaframe')

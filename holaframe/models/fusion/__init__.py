@@ -1,3 +1,6 @@
 """Fusion blocks (cross-modal interaction, contextual fusion, HiCMAE fusion encoder)."""
 
-__all__: list = []
+from .iterative_cross_modal_interaction import IterativeCrossModalInteraction
+from .local_global_contextual_fusion import LocalGlobalContextualFusion
+
+__all__: list = ['IterativeCrossModalInteraction', 'LocalGlobalContextualFusion']

@@ -1,3 +1,17 @@
 """Building blocks shared by models (attention, transformer blocks, positions)."""
 
-__all__: list = []
+from .attention import Attention
+from .audio_patch_embed import AudioPatchEmbed
+from .block import Block
+from .cross_attention import CrossAttention
+from .cs_block import CSBlock
+from .drop_path import DropPath, drop_path
+from .mfcc_token_embed import MFCCTokenEmbed
+from .mlp import Mlp
+from .pos_embed import get_sinusoid_encoding_table
+from .video_patch_embed import VideoPatchEmbed
+
+__all__ = [
+    'Attention', 'CrossAttention', 'Block', 'CSBlock', 'Mlp', 'DropPath', 'drop_path',
+    'VideoPatchEmbed', 'AudioPatchEmbed', 'MFCCTokenEmbed', 'get_sinusoid_encoding_table'
+]

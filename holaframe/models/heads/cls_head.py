@@ -1,0 +1,71 @@
+"""Linear classification head with cross-entropy (HOLA Sec. 3.2.5)."""
+
+from typing import Dict, List
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from holaframe.registry import MODELS
+from holaframe.structures import AVDataSample
+
+
+def stack_gt_labels(data_samples: List[AVDataSample], device: torch.device) -> torch.Tensor:
+    """Stack the ``gt_label`` of each sample into a LongTensor ``(B,)`` (-1 = unlabeled).
+
+    Args:
+        data_samples (list[AVDataSample]): Samples carrying ``gt_label``.
+        device (torch.device): Device of the result.
+    """
+    labels = []
+    for i, sample in enumerate(data_samples):
+        if 'gt_label' not in sample:
+            raise KeyError(f'cls_head.py: data sample {i} has no gt_label; the loss needs one')
+        labels.append(sample.gt_label.reshape(-1)[0])
+    return torch.stack(labels).to(device=device, dtype=torch.long)
+
+
+@MODELS.register_module()
+class ClsHead(nn.Module):
+    """Two-class classifier on a pooled clip feature, trained with cross-entropy.
+
+    Args:
+        in_channels (int): Width of the clip feature (``F_sf``).
+        num_classes (int): Number of classes. Defaults to 2 (real, fake).
+        dropout (float): Dropout before the linear layer. Defaults to 0.
+        loss_weight (float): Weight of ``loss_cls``. Defaults to 1.
+        label_smoothing (float): Cross-entropy label smoothing. Defaults to 0.
+    """
+
+    def __init__(self, in_channels: int, num_classes: int = 2, dropout: float = 0.0,
+                 loss_weight: float = 1.0, label_smoothing: float = 0.0) -> None:
+        super().__init__()
+        self.dropout = nn.Dropout(dropout)
+        self.fc = nn.Linear(in_channels, num_classes)
+        self.loss_weight = loss_weight
+        self.label_smoothing = label_smoothing
+
+    def forward(self, feats: torch.Tensor) -> torch.Tensor:
+        """Args:
+            feats (Tensor): Clip features ``(B, in_channels)``.
+
+        Returns:
+            Tensor: Logits ``(B, num_classes)``.
+        """
+        return self.fc(self.dropout(feats))
+
+    def loss(self, logits: torch.Tensor, data_samples: List[AVDataSample]
+             ) -> Dict[str, torch.Tensor]:
+        """Cross-entropy of the logits against ``gt_label`` (unlabeled samples ignored).
+
+        Args:
+            logits (Tensor): ``(B, num_classes)``.
+            data_samples (list[AVDataSample]): Samples with ``gt_label``.
+        """
+        labels = stack_gt_labels(data_samples, logits.device)
+        if bool((labels < 0).all()):
+            loss = logits.sum() * 0.0
+        else:
+            loss = F.cross_entropy(logits, labels, ignore_index=-1,
+                                   label_smoothing=self.label_smoothing)
+        return dict(loss_cls=self.loss_weight * loss)

@@ -1,0 +1,59 @@
+"""Config loading and runner construction shared by ``tools/train.py`` and ``tools/test.py``."""
+
+import os.path as osp
+from typing import Optional
+
+import torch
+from mmengine.config import Config
+
+from .setup_env import register_all_modules
+
+
+def default_dist_backend() -> str:
+    """NCCL when CUDA is usable, gloo otherwise (CPU-only machines)."""
+    return 'nccl' if torch.cuda.is_available() else 'gloo'
+
+
+def load_config(path: str,
+                cfg_options: Optional[dict] = None,
+                launcher: str = 'none',
+                work_dir: Optional[str] = None) -> Config:
+    """Load a config and apply the command-line conventions of OpenMMLab tools.
+
+    Args:
+        path (str): Config file.
+        cfg_options (dict, optional): ``--cfg-options`` overrides.
+        launcher (str): ``none``, ``pytorch``, ``slurm`` or ``mpi``.
+        work_dir (str, optional): ``--work-dir``; defaults to ``work_dirs/<config name>``.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'Config file not found: {path}')
+    cfg = Config.fromfile(path)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    cfg.launcher = launcher
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(path))[0])
+
+    env_cfg = cfg.setdefault('env_cfg', {})
+    dist_cfg = env_cfg.setdefault('dist_cfg', {})
+    if not dist_cfg.get('backend'):
+        dist_cfg['backend'] = default_dist_backend()
+    cfg.setdefault('default_scope', 'holaframe')
+    return cfg
+
+
+def build_runner(cfg: Config):
+    """Build ``Runner`` or the runner named by ``cfg.runner_type`` (e.g. ``FlexibleRunner``)."""
+    register_all_modules(init_default_scope=False)
+    runner_type = cfg.get('runner_type', 'Runner')
+    if runner_type == 'Runner':
+        from mmengine.runner import Runner
+        return Runner.from_cfg(cfg)
+    if runner_type == 'FlexibleRunner':
+        from mmengine.runner import FlexibleRunner
+        return FlexibleRunner.from_cfg(cfg)
+    from holaframe.registry import RUNNERS
+    return RUNNERS.build(cfg)

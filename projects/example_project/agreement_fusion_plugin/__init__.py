@@ -1,0 +1,5 @@
+"""An example third-party holaframe plugin: one fusion block registered into holaframe."""
+
+from .agreement_gated_fusion import AgreementGatedFusion
+
+__all__ = ['AgreementGatedFusion']

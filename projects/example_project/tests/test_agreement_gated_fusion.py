@@ -1,0 +1,42 @@
+"""Tests of the example plugin, run by holaframe's suite."""
+
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from mmengine.registry import init_default_scope
+
+PROJECT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT))
+
+from agreement_fusion_plugin import AgreementGatedFusion  # noqa: E402
+
+from holaframe.registry import MODELS  # noqa: E402
+from holaframe.utils import list_components  # noqa: E402
+
+
+def test_registered_into_holaframe_and_listed():
+    init_default_scope('holaframe')
+    block = MODELS.build(dict(type='AgreementGatedFusion', dim=8))
+    assert isinstance(block, AgreementGatedFusion)
+    names = [c['name'] for c in list_components('fusion')['fusion']]
+    assert 'AgreementGatedFusion' in names
+
+
+def test_shapes_and_gate():
+    torch.manual_seed(0)
+    block = AgreementGatedFusion(dim=8)
+    f_v, f_a = torch.randn(2, 5, 8), torch.randn(2, 5, 8)
+    out = block(f_v, f_a)
+    assert out.shape == (2, 10, 8)
+    g = torch.sigmoid(block.gate(f_v * f_a))
+    torch.testing.assert_close(out[:, :5], f_v * g)
+    torch.testing.assert_close(out[:, 5:], f_a * g)
+    out.sum().backward()
+    assert block.gate.weight.grad is not None
+
+
+def test_misaligned_inputs_raise():
+    with pytest.raises(ValueError, match='aligned'):
+        AgreementGatedFusion(dim=8)(torch.zeros(1, 4, 8), torch.zeros(1, 5, 8))

@@ -1,0 +1,67 @@
+"""Evaluate a checkpoint: ``python tools/test.py CONFIG CHECKPOINT [options]``.
+
+Runs the config's ``test_dataloader`` / ``test_evaluator`` and writes the metrics as JSON to
+``<work_dir>/metrics.json``.
+"""
+
+import argparse
+import json
+import os
+import os.path as osp
+
+from mmengine.config import DictAction
+
+from holaframe.utils.launch import build_runner, load_config
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Test (and evaluate) a holaframe model')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        '--work-dir', help='the directory to save the metrics JSON and other outputs')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, key=value pairs')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def main():
+    args = parse_args()
+    if not osp.isfile(args.checkpoint):
+        raise FileNotFoundError(f'Checkpoint not found: {args.checkpoint}')
+    cfg = load_config(args.config, args.cfg_options, args.launcher, args.work_dir)
+    cfg.load_from = args.checkpoint
+    cfg.resume = False
+
+    runner = build_runner(cfg)
+    metrics = runner.test()
+
+    if runner.rank == 0:
+        os.makedirs(cfg.work_dir, exist_ok=True)
+        out = osp.join(cfg.work_dir, 'metrics.json')
+        with open(out, 'w') as f:
+            json.dump({k: _jsonable(v) for k, v in (metrics or {}).items()}, f, indent=2)
+        print(f'metrics written to {out}')
+
+
+def _jsonable(value):
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+if __name__ == '__main__':
+    main()
