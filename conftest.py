@@ -12,10 +12,12 @@ os.environ.setdefault('OMP_NUM_THREADS', '2')
 def synthetic_avdf_root(tmp_path_factory):
     """A tiny synthetic AV-Deepfake1M++ dataset, generated once per test session.
 
-    Sizes: 16 train, 8 val, 6 testA, 4 testB clips (plus the generator's silent clips).
+    Sizes: 16 train, 8 val, 6 testA, 4 testB clips of 3-4 s at 224x224 (plus one silent
+    1280x720 clip in train and in val).
     """
     from holaframe.datasets.synthetic import generate_synthetic_avdf
 
     root = tmp_path_factory.mktemp('synthetic_avdf')
-    generate_synthetic_avdf(str(root), num_train=16, num_val=8, num_testA=6, num_testB=4, seed=0)
+    generate_synthetic_avdf(str(root), num_train=16, num_val=8, num_testA=6, num_testB=4, seed=0,
+                            num_silent=1, duration_range=(3.0, 4.0))
     return str(root)

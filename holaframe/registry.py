@@ -51,12 +51,12 @@ HOOKS = Registry('hook', parent=MMENGINE_HOOKS, locations=['holaframe.engine.hoo
 STRATEGIES = Registry(
     'strategy', parent=MMENGINE_STRATEGIES, locations=['holaframe.engine.strategies'])
 LOG_PROCESSORS = Registry(
-    'log processor', parent=MMENGINE_LOG_PROCESSORS, locations=['holaframe.engine'])
+    'log_processor', parent=MMENGINE_LOG_PROCESSORS, locations=['holaframe.engine'])
 
 # Optimisation.
 OPTIMIZERS = Registry('optimizer', parent=MMENGINE_OPTIMIZERS, locations=['holaframe.engine'])
 OPTIM_WRAPPERS = Registry(
-    'optim wrapper', parent=MMENGINE_OPTIM_WRAPPERS, locations=['holaframe.engine'])
+    'optim_wrapper', parent=MMENGINE_OPTIM_WRAPPERS, locations=['holaframe.engine'])
 OPTIM_WRAPPER_CONSTRUCTORS = Registry(
     'optimizer wrapper constructor',
     parent=MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS,
@@ -74,7 +74,7 @@ TRANSFORMS = Registry(
 # Models.
 MODELS = Registry('model', parent=MMENGINE_MODELS, locations=['holaframe.models'])
 MODEL_WRAPPERS = Registry(
-    'model wrapper', parent=MMENGINE_MODEL_WRAPPERS, locations=['holaframe.models'])
+    'model_wrapper', parent=MMENGINE_MODEL_WRAPPERS, locations=['holaframe.models'])
 WEIGHT_INITIALIZERS = Registry(
     'weight initializer', parent=MMENGINE_WEIGHT_INITIALIZERS, locations=['holaframe.models'])
 TASK_UTILS = Registry('task util', parent=MMENGINE_TASK_UTILS, locations=['holaframe.models'])
@@ -85,7 +85,7 @@ EVALUATOR = Registry('evaluator', parent=MMENGINE_EVALUATOR, locations=['holafra
 VISUALIZERS = Registry(
     'visualizer', parent=MMENGINE_VISUALIZERS, locations=['holaframe.visualization'])
 VISBACKENDS = Registry(
-    'vis backend', parent=MMENGINE_VISBACKENDS, locations=['holaframe.visualization'])
+    'vis_backend', parent=MMENGINE_VISBACKENDS, locations=['holaframe.visualization'])
 FUNCTIONS = Registry('function', parent=MMENGINE_FUNCTIONS, locations=['holaframe.datasets'])
 
 #: Every holaframe registry by its attribute name (used by tests and the component listing).

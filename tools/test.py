@@ -1,7 +1,11 @@
 """Evaluate a checkpoint: ``python tools/test.py CONFIG CHECKPOINT [options]``.
 
 Runs the config's ``test_dataloader`` / ``test_evaluator`` and writes the metrics as JSON to
-``<work_dir>/metrics.json``.
+``<work_dir>/metrics.json``; for labeled subsets also ``<work_dir>/roc.png`` and per-clip
+``<work_dir>/scores.jsonl``. ``--submission FILE`` writes the challenge submission
+(``<relative path>;<score>`` in the subset's file-list order), for labeled and unlabeled
+subsets. ``--leading-silence-audit`` measures the leading-silence leak and re-scores the clips
+with their leading silence trimmed (metrics prefixed ``trimmed/``); see docs/evaluation.md.
 """
 
 import argparse
@@ -11,6 +15,8 @@ import os.path as osp
 
 from mmengine.config import DictAction
 
+from holaframe.apis.checkpoint_loading import allow_mmengine_checkpoints
+from holaframe.evaluation.evaluator_setup import add_test_outputs, leading_silence_audit_cfg
 from holaframe.utils.launch import build_runner, load_config
 
 
@@ -30,6 +36,12 @@ def parse_args():
         choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none',
         help='job launcher')
+    parser.add_argument(
+        '--submission', help='write the challenge submission file (<file>;<score> lines)')
+    parser.add_argument(
+        '--leading-silence-audit',
+        action='store_true',
+        help='also score the clips with their leading silence trimmed (labeled subsets)')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
     if 'LOCAL_RANK' not in os.environ:
@@ -45,8 +57,14 @@ def main():
     cfg.load_from = args.checkpoint
     cfg.resume = False
 
+    add_test_outputs(cfg, cfg.work_dir, args.submission, args.leading_silence_audit)
+
     runner = build_runner(cfg)
-    metrics = runner.test()
+    with allow_mmengine_checkpoints():  # weights_only=True load of MMEngine checkpoints
+        metrics = dict(runner.test() or {})
+        if args.leading_silence_audit:
+            audit_runner = build_runner(leading_silence_audit_cfg(cfg, cfg.work_dir))
+            metrics.update(audit_runner.test() or {})
 
     if runner.rank == 0:
         os.makedirs(cfg.work_dir, exist_ok=True)

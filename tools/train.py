@@ -11,6 +11,7 @@ import os
 import torch
 from mmengine.config import DictAction
 
+from holaframe.apis.checkpoint_loading import allow_mmengine_checkpoints
 from holaframe.utils.launch import build_runner, load_config
 
 
@@ -73,7 +74,10 @@ def main():
         cfg.randomness.seed = args.seed
 
     runner = build_runner(cfg)
-    runner.train()
+    # torch >= 2.6 loads with weights_only=True by default: allow-list exactly what MMEngine
+    # training checkpoints contain, so --resume works without an unrestricted pickle load.
+    with allow_mmengine_checkpoints():
+        runner.train()
 
 
 if __name__ == '__main__':

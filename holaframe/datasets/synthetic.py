@@ -317,14 +317,14 @@ def _make_pair(rng: np.random.Generator, duration: float, modify_type: str,
         s, e = f0_ * SAMPLES_PER_FRAME, f1_ * SAMPLES_PER_FRAME
         orig = speech[s:e]
         best, best_corr = None, np.inf
-        for _ in range(6):  # a replacement whose envelope differs from the original word's
+        for _ in range(12):  # a replacement whose envelope does not follow the original word
             cand = _word(rng, f0 * rng.uniform(0.95, 1.05), target=(e - s) / SAMPLE_RATE)
             cand *= np.sqrt((orig ** 2).mean() / ((cand ** 2).mean() + 1e-12))
             a, b = _frame_rms(orig, f1_ - f0_), _frame_rms(cand, f1_ - f0_)
             corr = np.corrcoef(a, b)[0, 1] if a.std() > 0 and b.std() > 0 else 0.0
             if corr < best_corr:
                 best, best_corr = cand, corr
-            if corr < 0.3:
+            if corr < 0.0:
                 break
         ramp = np.ones(e - s)
         nf = min(160, (e - s) // 4)

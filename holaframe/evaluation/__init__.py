@@ -1,5 +1,16 @@
-"""Evaluation: metrics."""
+"""Evaluation: metrics, the challenge submission format, ROC curves, the leading-silence audit."""
 
+from .functional import binary_video_metrics, check_binary_labels, rank_auc
+from .leading_silence import file_leading_silence, leading_silence_seconds
 from .metrics import *  # noqa: F401,F403
+from .metrics import SubmissionWriter, VideoMetric
+from .roc import save_roc_curve
+from .submission import read_submission, write_submission
+from .trim_leading_silence import TrimLeadingSilence
 
-__all__: list = []
+__all__ = [
+    'VideoMetric', 'SubmissionWriter', 'TrimLeadingSilence', 'binary_video_metrics',
+    'check_binary_labels', 'rank_auc',
+    'file_leading_silence', 'leading_silence_seconds', 'save_roc_curve', 'read_submission',
+    'write_submission'
+]

@@ -12,7 +12,7 @@ from typing import Dict, Sequence
 
 import numpy as np
 from scipy.stats import rankdata
-from sklearn.metrics import (accuracy_score, f1_score, recall_score, roc_auc_score)
+from sklearn.metrics import accuracy_score, f1_score, recall_score, roc_auc_score
 
 CLASS_NAMES = ('real', 'fake')
 

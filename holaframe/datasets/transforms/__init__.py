@@ -1,3 +1,28 @@
 """Data transforms (decoding, sampling, features, packing)."""
 
-__all__: list = []
+from .audio_decode import AudioDecode
+from .audio_fbank import AudioFbank, kaldi_fbank, kaldi_mel_banks
+from .audio_frame_log_mel import AudioFrameLogMel
+from .audio_mfcc_segments import AudioMFCCSegments, frame_windows
+from .decord_decode import DecordDecode
+from .decord_init import DecordInit
+from .dense_sample_frames import DenseSampleFrames
+from .frame_fake_mask import FrameFakeMask
+from .haar_face_crop import HaarFaceCrop
+from .mouth_crop import MouthCrop
+from .pack_av_inputs import PackAVInputs
+from .sample_clip_frames import SampleClipFrames
+from .uniform_sample_frames import UniformSampleFrames
+from .video_center_crop import VideoCenterCrop
+from .video_flip import VideoFlip
+from .video_normalize import VideoNormalize
+from .video_random_crop import VideoRandomCrop
+from .video_resize import VideoResize
+
+__all__ = [
+    'AudioDecode', 'AudioFbank', 'AudioFrameLogMel', 'AudioMFCCSegments', 'DecordDecode',
+    'DecordInit', 'DenseSampleFrames', 'FrameFakeMask', 'HaarFaceCrop', 'MouthCrop',
+    'PackAVInputs', 'SampleClipFrames', 'UniformSampleFrames', 'VideoCenterCrop', 'VideoFlip',
+    'VideoNormalize', 'VideoRandomCrop', 'VideoResize', 'kaldi_fbank', 'kaldi_mel_banks',
+    'frame_windows'
+]

@@ -1,3 +1,5 @@
 """Hooks."""
 
-__all__: list = []
+from .pseudo_label_hook import PseudoLabelHook
+
+__all__: list = ['PseudoLabelHook']

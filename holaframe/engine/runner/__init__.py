@@ -1,3 +1,5 @@
 """Runner-side extensions (loops)."""
 
-__all__: list = []
+from .dist_env import init_dist_env
+
+__all__: list = ['init_dist_env']

@@ -1,3 +1,6 @@
 """Training strategies (DeepSpeed)."""
 
-__all__: list = []
+from .hola_deep_speed_engine_wrapper import HolaDeepSpeedEngineWrapper
+from .hola_deep_speed_strategy import HolaDeepSpeedStrategy
+
+__all__ = ['HolaDeepSpeedEngineWrapper', 'HolaDeepSpeedStrategy']

@@ -1,3 +1,6 @@
 """Metrics."""
 
-__all__: list = []
+from .submission_writer import SubmissionWriter
+from .video_metric import VideoMetric
+
+__all__ = ['VideoMetric', 'SubmissionWriter']

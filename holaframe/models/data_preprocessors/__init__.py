@@ -1,3 +1,5 @@
 """Data preprocessors (batching, device move, normalisation)."""
 
-__all__: list = []
+from .av_data_preprocessor import AVDataPreprocessor
+
+__all__: list = ['AVDataPreprocessor']

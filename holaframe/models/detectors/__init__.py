@@ -1,3 +1,5 @@
 """Detectors: full models with forward(inputs, data_samples, mode)."""
 
-__all__: list = []
+from .hola_detector import HOLADetector
+
+__all__: list = ['HOLADetector']

@@ -1,6 +1,9 @@
 """Fusion blocks (cross-modal interaction, contextual fusion, HiCMAE fusion encoder)."""
 
+from .hicmae_fusion_encoder import HiCMAEFusionEncoder
 from .iterative_cross_modal_interaction import IterativeCrossModalInteraction
 from .local_global_contextual_fusion import LocalGlobalContextualFusion
 
-__all__: list = ['IterativeCrossModalInteraction', 'LocalGlobalContextualFusion']
+__all__: list = [
+    'HiCMAEFusionEncoder', 'IterativeCrossModalInteraction', 'LocalGlobalContextualFusion'
+]

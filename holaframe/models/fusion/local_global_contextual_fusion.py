@@ -14,10 +14,11 @@ class LocalGlobalContextualFusion(nn.Module):
     """Fuses the two aligned streams with a CLS-token transformer and a global gate.
 
     ``F_c = Concat_seq(F_v, F_a)`` in ``R^{2L x C}``; a learnable ``[CLS]`` token is prepended
-    (``R^{(2L+1) x C}``); ``N`` pre-norm transformer layers (HiCMAE ``Block``: self-attention + MLP) run over it;
-    the output splits into the global feature ``F_g`` (CLS position) and the local features
-    ``F_l`` (the 2L others). Eq. (11): ``F_f = F_l * sigmoid(W_g' Concat(F_l, F_g))`` with
-    ``F_g`` broadcast over the 2L positions; ``W_g'`` is one linear layer.
+    (``R^{(2L+1) x C}``); ``N`` pre-norm transformer layers (HiCMAE ``Block``: self-attention
+    + MLP) run over it; the output splits into the global feature ``F_g`` (CLS position) and
+    the local features ``F_l`` (the 2L others).
+    Eq. (11): ``F_f = F_l * sigmoid(W_g' Concat(F_l, F_g))`` with ``F_g`` broadcast over the 2L
+    positions; ``W_g'`` is one linear layer.
 
     Args:
         dim (int): Token width ``C``.

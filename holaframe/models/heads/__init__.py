@@ -1,3 +1,8 @@
 """Classification heads and auxiliary heads."""
 
-__all__: list = []
+from .cls_head import ClsHead
+from .frame_aux_head import FrameAuxHead
+from .hicmae_cls_head import HiCMAEClsHead
+from .top_k_frame_pooling import TopKFramePooling
+
+__all__: list = ['ClsHead', 'FrameAuxHead', 'HiCMAEClsHead', 'TopKFramePooling']

@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from holaframe.registry import MODELS
+
 from .video_patch_embed import _pair
 
 

@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from holaframe.registry import MODELS
+
 from .attention import Attention
 from .drop_path import DropPath
 from .mlp import Mlp

@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from holaframe.registry import MODELS
+
 from .attention import Attention
 from .cross_attention import CrossAttention
 from .drop_path import DropPath

@@ -43,7 +43,7 @@ class MFCCTokenEmbed(nn.Module):
                 f'holaframe/models/layers/mfcc_token_embed.py: checkpoint tensor '
                 f'{prefix}proj.weight has shape {tuple(weight.shape)} (an fbank patch embedding?) '
                 f'but the MFCC token embedding needs {tuple(self.proj.weight.shape)}; it is not '
-                'loaded and the MFCC embedding keeps its initialisation.')
+                'loaded and the MFCC embedding keeps its initialisation.', stacklevel=2)
             state_dict.pop(prefix + 'proj.weight')
             state_dict.pop(prefix + 'proj.bias', None)
 

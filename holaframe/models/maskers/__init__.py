@@ -1,3 +1,8 @@
 """Token maskers for masked autoencoding."""
 
-__all__: list = []
+from .base_masker import BaseMasker
+from .random_masker import RandomMasker
+from .running_cell_masker import RunningCellMasker
+from .tube_masker import TubeMasker
+
+__all__ = ['BaseMasker', 'RandomMasker', 'RunningCellMasker', 'TubeMasker']

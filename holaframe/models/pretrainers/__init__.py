@@ -1,3 +1,6 @@
 """Self-supervised pre-trainers (AV-MAE)."""
 
-__all__: list = []
+from .avmae_decoder import AVMAEDecoder
+from .avmae_pretrainer import AVMAEPretrainer
+
+__all__ = ['AVMAEDecoder', 'AVMAEPretrainer']

@@ -1,0 +1,138 @@
+"""Inference latency per 10 s clip: decoding + pre-processing, and the model, on CPU threads.
+
+For each model config (default: ``tiny`` = configs/hola/hola_vit-nano_1xb8-10min_synthetic.py,
+``base`` = the paper's HOLA, configs/hola/hola_vit-base_8xb8-30e_avdf1mpp.py) the config's test
+pipeline (decord decoding of 16 frames, resize, MFCC ...) and ``model.test_step`` (data
+pre-processor + forward + softmax) are timed separately on synthetic 10 s 224x224 25 fps clips
+with 16 kHz audio, one clip at a time, as ``tools/infer.py`` runs them. Weights are random
+(latency does not depend on their values). The first ``--warmup`` clips are not timed.
+
+Usage::
+
+    python benchmarks/bench_inference_latency.py --threads 2 --num-clips 6
+
+Results are printed and written as JSON (default
+``benchmarks/results/bench_inference_latency.json``). The machine may be shared: run it alone
+for reportable numbers. Target for the base model: <= 1.5 s per clip end to end on 2 cores.
+"""
+
+import argparse
+import json
+import os
+import os.path as osp
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from typing import Dict, List
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+DEFAULT_MODELS = {
+    'tiny': osp.join(REPO, 'configs', 'hola', 'hola_vit-nano_1xb8-10min_synthetic.py'),
+    'base': osp.join(REPO, 'configs', 'hola', 'hola_vit-base_8xb8-30e_avdf1mpp.py'),
+}
+
+
+def make_clips(folder: str, num: int) -> List[str]:
+    """Write ``num`` synthetic 10 s 224x224 clips with audio; return their paths."""
+    from holaframe.datasets.synthetic import generate_synthetic_avdf
+    meta = generate_synthetic_avdf(folder, num, 0, 0, 0, seed=0, num_silent=0,
+                                   duration_range=(10.0, 10.0), write_test_labels=False)
+    return [osp.join(folder, 'train', m['file']) for m in meta['train']]
+
+
+def time_model(name: str, config: str, clips: List[str], warmup: int) -> Dict:
+    """Decode and model seconds per clip for one config."""
+    import torch
+    from mmengine.dataset import Compose, pseudo_collate
+    from mmengine.registry import DefaultScope
+
+    from holaframe.apis import init_detector
+    from holaframe.apis.inference import test_pipeline_cfg
+
+    model = init_detector(config, None, device='cpu')
+    with DefaultScope.overwrite_default_scope(model.cfg.get('default_scope', 'holaframe')):
+        pipeline = Compose(test_pipeline_cfg(model.cfg))
+    decode, forward = [], []
+    order = [clips[i % len(clips)] for i in range(warmup)] + clips
+    for k, path in enumerate(order):
+        t0 = time.perf_counter()
+        data = pipeline(dict(filename=path, file=osp.basename(path), sample_idx=k,
+                             gt_label=-1))
+        t1 = time.perf_counter()
+        with torch.no_grad():
+            sample = model.test_step(pseudo_collate([data]))[0]
+        t2 = time.perf_counter()
+        assert 0.0 <= float(sample.pred_score) <= 1.0
+        if k >= warmup:
+            decode.append(t1 - t0)
+            forward.append(t2 - t1)
+    total = [d + f for d, f in zip(decode, forward)]
+    params = sum(p.numel() for p in model.parameters())
+    return dict(
+        model=name,
+        config=osp.relpath(config, REPO),
+        params_m=params / 1e6,
+        video_shape=list(data['inputs']['video'].shape),
+        audio_shape=list(data['inputs']['audio'].shape),
+        clips=len(total),
+        decode_s=statistics.mean(decode),
+        model_s=statistics.mean(forward),
+        total_s=statistics.mean(total),
+        total_median_s=statistics.median(total),
+    )
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--models', nargs='+', default=list(DEFAULT_MODELS),
+                        help=f'names among {list(DEFAULT_MODELS)} or NAME=CONFIG pairs')
+    parser.add_argument('--num-clips', type=int, default=6, help='timed clips per model')
+    parser.add_argument('--warmup', type=int, default=1, help='untimed clips first')
+    parser.add_argument('--threads', type=int, default=2, help='torch / OpenMP threads')
+    parser.add_argument('--data', help='folder of existing 10 s clips (default: synthesised)')
+    parser.add_argument('--out', default=osp.join(REPO, 'benchmarks', 'results',
+                                                  'bench_inference_latency.json'))
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    os.environ['OMP_NUM_THREADS'] = str(args.threads)
+    import torch
+    torch.set_num_threads(args.threads)
+
+    models = {}
+    for item in args.models:
+        name, _, config = item.partition('=')
+        models[name] = config or DEFAULT_MODELS[name]
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.data:
+            from holaframe.apis import collect_videos
+            clips = collect_videos([args.data])[:args.num_clips]
+        else:
+            clips = make_clips(tmp, args.num_clips)
+        results = [time_model(name, cfg, clips, args.warmup) for name, cfg in models.items()]
+
+    print(f'{"model":<6} {"params(M)":>9} {"decode(s)":>9} {"model(s)":>9} {"total(s)":>9}')
+    for r in results:
+        print(f'{r["model"]:<6} {r["params_m"]:>9.2f} {r["decode_s"]:>9.3f} {r["model_s"]:>9.3f} '
+              f'{r["total_s"]:>9.3f}')
+    report = dict(
+        benchmark='inference_latency_per_10s_clip',
+        threads=args.threads,
+        torch=torch.__version__,
+        python=sys.version.split()[0],
+        machine=platform.machine(),
+        cpu_count=os.cpu_count(),
+        results=results)
+    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+    with open(args.out, 'w') as f:
+        json.dump(report, f, indent=2)
+    print(f'written to {args.out}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,236 @@
+#!/usr/bin/env python
+"""AV-MAE pre-training step time with and without dual masking, and model FLOPs utilisation.
+
+For each size (``base`` = ``configs/_base_/models/avmae_vit-base.py``, ``tiny`` =
+``configs/_base_/models/avmae_vit-nano.py``) the same pre-trainer is built twice: with the
+paper's dual masking (running cell 0.5 / random 0.5 decoder masks, Eq. (5)) and decoding every
+encoder-masked token (HiCMAE). A training step = forward (``mode='loss'``) + backward + AdamW
+step on random normalised inputs. Reported per variant: median step time, speed-up of dual
+masking, forward FLOPs (fvcore, with a handle for ``scaled_dot_product_attention``, which fvcore
+otherwise counts as 0), and
+
+    MFU = 3 x forward FLOPs / step time / measured fp32 matmul FLOP/s
+
+(fvcore counts one multiply-add as one "flop"; FLOPs here are 2 x that count, the same unit as
+the matmul peak ``2 n^3 / t``). Timings on a shared or busy machine are noisy: compare variants
+from the same run only.
+
+Usage::
+
+    python benchmarks/bench_pretrain_step.py                      # base + tiny on CPU
+    python benchmarks/bench_pretrain_step.py --sizes tiny --steps 5
+    python benchmarks/bench_pretrain_step.py --device cuda --batch-size base=32 tiny=64
+"""
+
+import argparse
+import json
+import os
+import os.path as osp
+import platform
+import statistics
+import sys
+import time
+from typing import Dict, List
+
+import torch
+from torch import nn
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+MODEL_CFGS = {
+    'base': osp.join(REPO, 'configs', '_base_', 'models', 'avmae_vit-base.py'),
+    'tiny': osp.join(REPO, 'configs', '_base_', 'models', 'avmae_vit-nano.py'),
+}
+DEFAULT_BATCH = {'base': 2, 'tiny': 4}
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
+
+
+def measure_matmul_flops(device: torch.device, n: int = 2048, repeats: int = 10) -> float:
+    """Best fp32 ``n x n`` matmul throughput in FLOP/s (``2 n^3`` per product)."""
+    a = torch.randn(n, n, device=device)
+    b = torch.randn(n, n, device=device)
+    for _ in range(2):
+        a @ b
+    _sync(device)
+    best = float('inf')
+    for _ in range(repeats):
+        start = time.perf_counter()
+        a @ b
+        _sync(device)
+        best = min(best, time.perf_counter() - start)
+    return 2 * n**3 / best
+
+
+def build_model(size: str, dual: bool, device: torch.device) -> nn.Module:
+    """The pre-trainer of ``size`` with (``dual``) or without decoder masking."""
+    from mmengine.config import Config
+
+    from holaframe.registry import MODELS
+    cfg = Config.fromfile(MODEL_CFGS[size]).model
+    if not dual:
+        cfg.video_decoder_masker = None
+        cfg.audio_decoder_masker = None
+    torch.manual_seed(0)
+    model = MODELS.build(cfg)
+    model.init_weights()
+    return model.to(device).train()
+
+
+def make_inputs(model: nn.Module, batch_size: int, device: torch.device) -> Dict:
+    venc = model.video_encoder
+    frames = venc.num_frames
+    h, w = venc.patch_embed.img_size
+    spec = model.audio_encoder.patch_embed.spec_size
+    g = torch.Generator().manual_seed(0)
+    return dict(video=torch.randn(batch_size, 3, frames, h, w, generator=g).to(device),
+                audio=torch.randn(batch_size, 1, *spec, generator=g).to(device))
+
+
+class _LossOnly(nn.Module):
+    """Tensor-in, tensor-out wrapper so fvcore can trace the loss forward."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, video: torch.Tensor, audio: torch.Tensor) -> torch.Tensor:
+        losses = self.model(dict(video=video, audio=audio), mode='loss')
+        return sum(losses.values())
+
+
+def _sdpa_flop_jit(inputs, outputs):
+    """fvcore handle: q (.., N, d) @ k^T (.., d, M) and attn (.., N, M) @ v (.., M, d_v)."""
+    from fvcore.nn.jit_handles import get_shape
+    q, k, v = (get_shape(x) for x in inputs[:3])
+    batch = 1
+    for s in q[:-2]:
+        batch *= s
+    n, d = q[-2], q[-1]
+    m, dv = k[-2], v[-1]
+    return batch * n * m * d + batch * n * m * dv  # multiply-adds, fvcore's unit
+
+
+def forward_flops(model: nn.Module, inputs: Dict) -> float:
+    """Forward FLOPs (2 x fvcore multiply-adds) of one loss forward."""
+    import logging
+
+    from fvcore.nn import FlopCountAnalysis
+    logging.getLogger('fvcore').setLevel(logging.ERROR)
+    analysis = FlopCountAnalysis(_LossOnly(model), (inputs['video'], inputs['audio']))
+    analysis.set_op_handle('aten::scaled_dot_product_attention', _sdpa_flop_jit)
+    analysis.unsupported_ops_warnings(False)
+    analysis.uncalled_modules_warnings(False)
+    with torch.no_grad():
+        return 2.0 * float(analysis.total())
+
+
+def time_steps(model: nn.Module, inputs: Dict, steps: int, warmup: int,
+               device: torch.device) -> List[float]:
+    """Wall time of ``steps`` training steps after ``warmup`` untimed ones."""
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4, betas=(0.9, 0.95),
+                                  weight_decay=0.05)
+    times = []
+    for i in range(warmup + steps):
+        _sync(device)
+        start = time.perf_counter()
+        losses = model(inputs, mode='loss')
+        loss = sum(losses.values())
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        _sync(device)
+        if i >= warmup:
+            times.append(time.perf_counter() - start)
+    return times
+
+
+def parse_batch_sizes(items: List[str]) -> Dict[str, int]:
+    sizes = dict(DEFAULT_BATCH)
+    for item in items or []:
+        if '=' not in item:
+            raise ValueError(f'--batch-size expects SIZE=N, got {item!r}')
+        key, value = item.split('=', 1)
+        if key not in MODEL_CFGS:
+            raise ValueError(f'--batch-size: unknown size {key!r} (choose {sorted(MODEL_CFGS)})')
+        sizes[key] = int(value)
+    return sizes
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--sizes', nargs='+', default=['base', 'tiny'], choices=list(MODEL_CFGS))
+    parser.add_argument('--batch-size', nargs='*', default=[],
+                        help='per-size batch, e.g. base=2 tiny=4 (defaults: base=2, tiny=4)')
+    parser.add_argument('--steps', type=int, default=3, help='timed steps per variant')
+    parser.add_argument('--warmup', type=int, default=1, help='untimed steps per variant')
+    parser.add_argument('--device', default='cpu', help='cpu or cuda[:i]')
+    parser.add_argument('--threads', type=int, default=None, help='torch CPU threads')
+    parser.add_argument('--out', default=osp.join(REPO, 'benchmarks', 'results',
+                                                  'bench_pretrain_step.json'))
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    sys.path.insert(0, REPO)
+    from holaframe.utils import register_all_modules
+    register_all_modules(init_default_scope=True)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    if device.type == 'cuda':
+        # Plain fp32 for both the peak and the model, so the MFU compares like with like.
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+    batch_sizes = parse_batch_sizes(args.batch_size)
+    peak = measure_matmul_flops(device)
+    print(f'device {device}, torch threads {torch.get_num_threads()}, '
+          f'measured fp32 matmul peak {peak / 1e9:.1f} GFLOP/s')
+    results = []
+    for size in args.sizes:
+        rows = {}
+        for dual in (True, False):
+            model = build_model(size, dual, device)
+            inputs = make_inputs(model, batch_sizes[size], device)
+            flops = forward_flops(model, inputs)
+            times = time_steps(model, inputs, args.steps, args.warmup, device)
+            step = statistics.median(times)
+            row = dict(size=size, dual_masking=dual, batch_size=batch_sizes[size],
+                       params=sum(p.numel() for p in model.parameters()),
+                       forward_gflops=flops / 1e9, step_times_s=times, median_step_s=step,
+                       mfu=3 * flops / step / peak)
+            rows[dual] = row
+            results.append(row)
+            del model
+        rows[True]['speedup_vs_all_tokens'] = rows[False]['median_step_s'] / rows[True][
+            'median_step_s']
+    header = (f'{"size":<6}{"decoder":<12}{"batch":>6}{"params(M)":>11}{"fwd GFLOP":>11}'
+              f'{"step (s)":>10}{"MFU":>8}{"speed-up":>10}')
+    print(header)
+    print('-' * len(header))
+    for r in results:
+        speed = f'{r["speedup_vs_all_tokens"]:.2f}x' if r['dual_masking'] else '1.00x'
+        print(f'{r["size"]:<6}{"dual mask" if r["dual_masking"] else "all tokens":<12}'
+              f'{r["batch_size"]:>6}{r["params"] / 1e6:>11.2f}{r["forward_gflops"]:>11.2f}'
+              f'{r["median_step_s"]:>10.3f}{100 * r["mfu"]:>7.1f}%{speed:>10}')
+    report = dict(
+        benchmark='bench_pretrain_step', device=str(device),
+        device_name=(torch.cuda.get_device_name(device) if device.type == 'cuda'
+                     else platform.processor() or platform.machine()),
+        torch=torch.__version__, threads=torch.get_num_threads(), steps=args.steps,
+        warmup=args.warmup, matmul_peak_flops=peak,
+        note=('MFU = 3 x forward FLOPs / median step time / measured fp32 matmul FLOP/s; '
+              'timings on a shared machine are noisy'),
+        results=results)
+    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+    with open(args.out, 'w') as f:
+        json.dump(report, f, indent=2)
+    print(f'wrote {args.out}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,25 @@
+# HOLA's fusion components (ICI, LGCF, pyramid refiner) on a dense, mouth-focused front end:
+# every frame at 25 fps -> FrameConvStem on the mouth crop (+ frame difference), per-video-frame
+# log-mel -> FrameAudioEncoder, a frame-level auxiliary head with top-k pooling.
+# OPT-IN, NOT THE PAPER: the auxiliary head is trained on per-frame fake masks (`frame_labels`),
+# i.e. SEGMENT LABELS, which the 2025 challenge's video-level rule does not allow. See
+# docs/hola_model.md and ../shared/docs/synthetic_learnability.md for why it exists.
+
+model = dict(
+    type='HOLADetector',
+    data_preprocessor=dict(
+        type='AVDataPreprocessor', mean=[127.5, 127.5, 127.5], std=[64.0, 64.0, 64.0]),
+    video_encoder=dict(type='FrameConvStem', embed_dim=64, stage_channels=(8, 16, 32, 64),
+                       use_frame_diff=True),
+    # 4 log-mel frames x 40 bands per video frame (AudioFrameLogMel, reduce='stack').
+    audio_encoder=dict(type='FrameAudioEncoder', in_channels=160, embed_dim=64),
+    # Variable-length mode: both streams are already one token per frame.
+    neck=dict(type='TemporalAlignmentNeck', in_channels_video=64, in_channels_audio=64,
+              out_channels=64, in_length_video=None, in_length_audio=None, out_length=None),
+    interaction=dict(type='IterativeCrossModalInteraction', dim=64, num_layers=3, num_heads=4),
+    fusion=dict(type='LocalGlobalContextualFusion', dim=64, num_layers=1, num_heads=4),
+    refiner=dict(type='PyramidRefiner', dim=64),
+    head=dict(type='ClsHead', in_channels=64),
+    aux_head=dict(type='FrameAuxHead', in_channels=64, hidden_channels=64, sync_offsets=4,
+                  dilations=(1, 2, 4), pooling=dict(type='TopKFramePooling', k=3)),
+    predict_source='aux')

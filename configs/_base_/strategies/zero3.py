@@ -1,0 +1,23 @@
+# DeepSpeed ZeRO stage 3: optimizer states, gradients and parameters are partitioned over ranks.
+# Runs on MMEngine's FlexibleRunner with holaframe's HolaDeepSpeedStrategy: NCCL on GPUs, gloo on
+# CPU-only machines; the micro batch size is the train dataloader's batch_size. The experiment's
+# `optim_wrapper` (type OptimWrapper) becomes DeepSpeedOptimWrapper automatically
+# (`clip_grad.max_norm` -> gradient_clipping, `accumulative_counts` ->
+# gradient_accumulation_steps), so the _base_ schedules need no change.
+# Mixed precision on GPUs, in the experiment config: strategy = dict(bf16=dict(enabled=True))
+# (falls back to fp32 with a warning where unsupported, e.g. on CPU). See docs/scaling.md.
+runner_type = 'FlexibleRunner'
+strategy = dict(
+    # Scoped name: FlexibleRunner builds the strategy before it sets the default scope.
+    type='holaframe.HolaDeepSpeedStrategy',
+    zero_optimization=dict(
+        stage=3,
+        overlap_comm=False,
+        contiguous_gradients=True,
+        # Checkpoints keep the partitioned fp32 weights; consolidate them with
+        # tools/model_converters/zero2holaframe.py.
+        stage3_gather_16bit_weights_on_model_save=False,
+    ),
+    fp16=dict(enabled=False),
+    bf16=dict(enabled=False),
+)

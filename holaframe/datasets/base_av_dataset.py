@@ -1,0 +1,167 @@
+"""Base class of holaframe's audio-visual datasets (sub-setting and bad-sample handling)."""
+
+import os.path as osp
+from typing import Callable, Dict, List, Optional, Sequence, Union
+
+import numpy as np
+from mmengine.dataset import BaseDataset
+from mmengine.logging import print_log
+
+from holaframe.registry import TRANSFORMS
+
+from .io import BadSampleError, default_work_dir, record_bad_sample
+
+__all__ = ['BaseAVDataset']
+
+
+class BaseAVDataset(BaseDataset):
+    """Audio-visual clip dataset with sub-setting and an optional skip of bad samples.
+
+    Subclasses implement :meth:`load_samples` returning a list of data infos, each with at
+    least ``filename`` (absolute path) and ``file`` (path relative to the subset folder).
+
+    Bad samples: any error raised while a sample is loaded or transformed is re-raised as a
+    :class:`~holaframe.datasets.io.BadSampleError` whose message starts with the file. With
+    ``skip_bad_samples=True`` the sample is skipped instead: the next index is returned (the
+    replacement is deterministic), the file and the reason are appended to the bad-sample list
+    and the index is remembered, so the file is not read again by this process. The list is
+    ``bad_samples_file`` if given, else ``<work_dir>/bad_samples.txt`` where ``work_dir`` is the
+    argument or, when it is None, the work dir of the running MMEngine runner (found through its
+    logger's log file), else ``work_dirs/bad_samples.txt``. Metadata entries with a missing
+    field are handled the same way when the dataset is loaded.
+
+    Args:
+        data_root: Dataset root.
+        pipeline: Transforms.
+        num_samples: Keep only a subset: an int (count) or a float in (0, 1] (fraction).
+        subset_mode: ``'random'`` (seeded random subset, original order kept) or ``'first'``.
+        subset_seed: Seed of the random subset.
+        skip_bad_samples: Skip (and record) bad samples instead of raising.
+        work_dir: Where ``bad_samples.txt`` goes (default: the runner's work dir).
+        bad_samples_file: Explicit path of the bad-sample list.
+        test_mode: Test mode (no random augmentation in the transforms that honour it).
+        lazy_init: Defer loading the annotations.
+        max_refetch: Maximum number of replacements tried for one index.
+        **kwargs: Other :class:`mmengine.dataset.BaseDataset` arguments.
+    """
+
+    METAINFO: dict = dict(classes=('real', 'fake'))
+
+    def __init__(self,
+                 data_root: str = '',
+                 pipeline: Sequence[Union[dict, Callable]] = (),
+                 num_samples: Optional[Union[int, float]] = None,
+                 subset_mode: str = 'random',
+                 subset_seed: int = 0,
+                 skip_bad_samples: bool = False,
+                 work_dir: Optional[str] = None,
+                 bad_samples_file: Optional[str] = None,
+                 test_mode: bool = False,
+                 lazy_init: bool = False,
+                 max_refetch: int = 100,
+                 **kwargs) -> None:
+        if subset_mode not in ('random', 'first'):
+            raise ValueError(f'subset_mode must be random or first, got {subset_mode!r}')
+        self.num_samples = num_samples
+        self.subset_mode = subset_mode
+        self.subset_seed = subset_seed
+        self.skip_bad_samples = skip_bad_samples
+        self.work_dir = work_dir
+        self._bad_samples_file = bad_samples_file
+        self._bad_indices: set = set()
+        # Built with holaframe's registry, so no default scope is needed (its parent, MMEngine's
+        # registry, still resolves MMEngine / MMCV transforms).
+        pipeline = [TRANSFORMS.build(t) if isinstance(t, dict) else t for t in pipeline]
+        super().__init__(data_root=data_root, pipeline=pipeline, test_mode=test_mode,
+                         lazy_init=lazy_init, max_refetch=max_refetch, **kwargs)
+
+    # ------------------------------------------------------------------ loading
+    def load_samples(self) -> List[Dict]:
+        """Return the data infos of every sample (implemented by subclasses)."""
+        raise NotImplementedError(f'{type(self).__name__} must implement load_samples()')
+
+    def load_data_list(self) -> List[Dict]:
+        """Load the samples and apply ``num_samples``."""
+        infos = self.load_samples()
+        return self._take_subset(infos)
+
+    def _take_subset(self, infos: List[Dict]) -> List[Dict]:
+        n = self.num_samples
+        if n is None:
+            return infos
+        if isinstance(n, float):
+            if not 0 < n <= 1:
+                raise ValueError(f'a fractional num_samples must be in (0, 1], got {n}')
+            n = max(int(round(n * len(infos))), 1)
+        n = min(int(n), len(infos))
+        if self.subset_mode == 'first':
+            return infos[:n]
+        keep = np.sort(np.random.default_rng(self.subset_seed).permutation(len(infos))[:n])
+        return [infos[i] for i in keep]
+
+    def missing_fields(self, entry: Dict, required: Sequence[str], source: str,
+                       what: str) -> bool:
+        """Check ``required`` fields of a metadata ``entry``.
+
+        Raises :class:`BadSampleError` naming ``source`` and the entry, or, with
+        ``skip_bad_samples``, records it and returns True (the caller drops the entry).
+        """
+        missing = [k for k in required if k not in entry]
+        if not missing:
+            return False
+        msg = f'{source}: metadata entry {what} is missing field(s) {missing}'
+        if not self.skip_bad_samples:
+            raise BadSampleError(msg)
+        self._record(source, msg)
+        return True
+
+    # ------------------------------------------------------------------ bad samples
+    @property
+    def bad_samples_file(self) -> str:
+        """Path of the bad-sample list (resolved at first use)."""
+        if self._bad_samples_file is None:
+            work_dir = self.work_dir or default_work_dir() or 'work_dirs'
+            self._bad_samples_file = osp.join(work_dir, 'bad_samples.txt')
+        return self._bad_samples_file
+
+    def _record(self, filename: str, reason: str) -> None:
+        record_bad_sample(self.bad_samples_file, filename, reason)
+        print_log(f'skipped bad sample {reason} (recorded in {self.bad_samples_file})',
+                  logger='current', level=30)
+
+    def __getitem__(self, idx: int) -> dict:
+        if not self._fully_initialized:
+            print_log('Please call `full_init()` method manually to accelerate the speed.',
+                      logger='current', level=30)
+            self.full_init()
+        n = len(self)
+        for _ in range(self.max_refetch + 1):
+            if idx in self._bad_indices:
+                idx = (idx + 1) % n
+                continue
+            try:
+                data = self.prepare_data(idx)
+            except Exception as e:  # any failure of one sample
+                filename = self.get_data_info(idx).get('filename', f'<sample {idx}>')
+                if isinstance(e, BadSampleError):
+                    err = e
+                else:
+                    err = BadSampleError(f'{filename}: {type(e).__name__}: {e}')
+                if not self.skip_bad_samples:
+                    if err is e:
+                        raise
+                    raise err from e
+                self._bad_indices.add(idx)
+                self._record(filename, str(err))
+                idx = (idx + 1) % n
+                continue
+            if data is None:
+                if self.test_mode:
+                    raise BadSampleError(
+                        f'{self.get_data_info(idx).get("filename")}: the test pipeline '
+                        'returned None')
+                idx = self._rand_another()
+                continue
+            return data
+        raise BadSampleError(f'{type(self).__name__}: no usable sample found after '
+                             f'{self.max_refetch} replacements (see {self.bad_samples_file})')

@@ -1,0 +1,104 @@
+"""Config edits used by ``tools/test.py``: output files, submission, leading-silence audit."""
+
+import copy
+import os.path as osp
+import time
+from typing import List, Optional
+
+from mmengine.config import Config, ConfigDict
+
+#: Frame samplers after which ``TrimLeadingSilence`` is inserted.
+FRAME_SAMPLERS = ('UniformSampleFrames', 'SampleClipFrames', 'DenseSampleFrames')
+
+
+def _metric_list(evaluator) -> List[dict]:
+    """The metric configs of a ``test_evaluator`` (dict, list, or ``Evaluator`` dict)."""
+    if evaluator is None:
+        return []
+    if isinstance(evaluator, dict) and 'metrics' in evaluator:
+        metrics = evaluator['metrics']
+        return list(metrics) if isinstance(metrics, (list, tuple)) else [metrics]
+    if isinstance(evaluator, (list, tuple)):
+        return list(evaluator)
+    return [evaluator]
+
+
+def _is_video_metric(metric) -> bool:
+    return isinstance(metric, dict) and metric.get('type') in ('VideoMetric',
+                                                                'holaframe.VideoMetric')
+
+
+def add_test_outputs(cfg: Config,
+                     work_dir: str,
+                     submission: Optional[str] = None,
+                     leading_silence_audit: bool = False) -> Config:
+    """Make the test evaluator write a ROC image, per-clip scores and a submission.
+
+    Every ``VideoMetric`` gets ``roc_file=<work_dir>/roc.png`` and
+    ``scores_file=<work_dir>/scores.jsonl`` unless set (they are only written for labeled
+    subsets), and ``leading_silence_audit`` when asked. With ``submission`` a
+    ``SubmissionWriter`` writing that file is appended (labeled or unlabeled subsets).
+
+    Args:
+        cfg (Config): The test config (changed in place and returned).
+        work_dir (str): Output folder.
+        submission (str, optional): Submission file to write.
+        leading_silence_audit (bool): Also measure the leading-silence leak.
+    """
+    metrics = [copy.deepcopy(m) for m in _metric_list(cfg.get('test_evaluator'))]
+    for metric in metrics:
+        if _is_video_metric(metric):
+            metric.setdefault('roc_file', osp.join(work_dir, 'roc.png'))
+            metric.setdefault('scores_file', osp.join(work_dir, 'scores.jsonl'))
+            if leading_silence_audit:
+                metric['leading_silence_audit'] = True
+    if submission:
+        metrics.append(ConfigDict(type='SubmissionWriter', out_file=submission))
+    if not metrics:
+        raise ValueError('The config has no test_evaluator and no --submission was asked: '
+                         'nothing to compute.')
+    cfg.test_evaluator = metrics
+    return cfg
+
+
+def leading_silence_audit_cfg(cfg: Config, work_dir: str) -> Config:
+    """A copy of the test config that re-scores clips with their leading silence trimmed.
+
+    ``AudioDecode`` and ``TrimLeadingSilence`` are placed right after the frame sampler of the
+    test pipeline (before the frames are decoded); only the ``VideoMetric`` entries are kept,
+    with the prefix ``trimmed`` and their own output files.
+
+    Args:
+        cfg (Config): The test config.
+        work_dir (str): Output folder.
+    """
+    audit = copy.deepcopy(cfg)
+    pipeline = audit.test_dataloader.dataset.pipeline
+    pos = [i for i, t in enumerate(pipeline) if t.get('type') in FRAME_SAMPLERS]
+    if not pos:
+        raise ValueError(f'The leading-silence audit needs one of {FRAME_SAMPLERS} in the test '
+                         'pipeline.')
+    decoders = [i for i, t in enumerate(pipeline) if t.get('type') == 'AudioDecode']
+    if not decoders:
+        raise ValueError('The leading-silence audit needs AudioDecode in the test pipeline.')
+    # The trim needs the waveform before the frames are decoded: AudioDecode only depends on
+    # DecordInit, so it moves right after the frame sampler, followed by the trim.
+    audio_decode = pipeline.pop(decoders[0])
+    pos = [i for i, t in enumerate(pipeline) if t.get('type') in FRAME_SAMPLERS]
+    pipeline.insert(pos[0] + 1, audio_decode)
+    pipeline.insert(pos[0] + 2, ConfigDict(type='TrimLeadingSilence'))
+    metrics = []
+    for metric in _metric_list(audit.get('test_evaluator')):
+        if _is_video_metric(metric):
+            metric = copy.deepcopy(metric)
+            metric.update(prefix='trimmed', leading_silence_audit=False,
+                          roc_file=osp.join(work_dir, 'roc_trimmed.png'),
+                          scores_file=osp.join(work_dir, 'scores_trimmed.jsonl'))
+            metrics.append(metric)
+    if not metrics:
+        raise ValueError('The leading-silence audit needs a VideoMetric in test_evaluator.')
+    audit.test_evaluator = metrics
+    # A distinct name: MMEngine keys its logger and visualizer instances by experiment name.
+    stamp = time.strftime('%Y%m%d_%H%M%S', time.localtime())
+    audit.experiment_name = f'{audit.get("experiment_name") or "test"}_trimmed_{stamp}'
+    return audit

@@ -1,0 +1,200 @@
+"""The HOLA audio-visual deepfake detector (Stage 2 of the paper)."""
+
+from typing import Dict, List, Optional, Union
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.model import BaseModel
+
+from holaframe.models.heads.hicmae_cls_head import HiCMAEClsHead
+from holaframe.registry import MODELS
+from holaframe.structures import AVDataSample
+
+ModuleCfg = Optional[Union[dict, nn.Module]]
+PREDICT_SOURCES = ('head', 'aux', 'mean')
+
+
+def _build(cfg: ModuleCfg) -> Optional[nn.Module]:
+    if cfg is None or isinstance(cfg, nn.Module):
+        return cfg
+    return MODELS.build(cfg)
+
+
+@MODELS.register_module()
+class HOLADetector(BaseModel):
+    """Encoders, optional HiCMAE fusion encoder, neck, ICI, LGCF, refiner and heads.
+
+    Data flow (every stage after the encoders is optional, so the Table 3 ablation rows are
+    component swaps):
+
+    1. ``video_encoder(video)``, ``audio_encoder(audio)`` -> tokens ``(B, N, C)``; the audio
+       tokens of silent clips (``has_audio`` False) are set to zero.
+    2. ``fusion_encoder(v, a)``: HiCMAE's pre-trained cross/self-attention fusion.
+    3. ``neck``: temporal alignment to ``(B, L, C)`` per modality (Sec. 3.2.2).
+    4. ``interaction``: ICI, Eq. (8)-(10).
+    5. ``fusion``: LGCF, Eq. (11) -> ``F_f`` ``(B, 2L, C)``; without it the two aligned
+       streams are concatenated along the sequence.
+    6. ``refiner``: pyramid refiner, Eq. (12)-(13) -> ``(B, C)``; without it, the mean over the
+       ``2L`` positions.
+    7. ``head``: logits ``(B, 2)`` with cross-entropy. With
+       :class:`~holaframe.models.heads.HiCMAEClsHead` (the "pre-trained baseline") the head reads
+       every encoder layer and the fusion encoder's streams instead, and stages 3-6 must be
+       absent.
+    8. ``aux_head`` (opt-in, uses segment labels): frame logits from ``F_f``, pooled to a clip
+       logit; ``predict_source`` picks the clip score: ``'head'``, ``'aux'`` or ``'mean'`` (the
+       mean of the two probabilities).
+
+    Args:
+        video_encoder (dict | nn.Module): Video encoder, ``forward(x) -> (B, N, C)``.
+        audio_encoder (dict | nn.Module): Audio encoder.
+        head (dict | nn.Module): Classification head with ``loss(logits, data_samples)``.
+        fusion_encoder (dict | nn.Module, optional): HiCMAE fusion encoder.
+        neck (dict | nn.Module, optional): Temporal alignment neck.
+        interaction (dict | nn.Module, optional): Cross-modal interaction (ICI).
+        fusion (dict | nn.Module, optional): Local-global contextual fusion (LGCF).
+        refiner (dict | nn.Module, optional): Pyramid refiner.
+        aux_head (dict | nn.Module, optional): Frame-level auxiliary head.
+        predict_source (str): Clip score source. Defaults to ``'head'``.
+        data_preprocessor (dict | nn.Module, optional): Defaults to ``AVDataPreprocessor``.
+        init_cfg (dict, optional): MMEngine initialisation config.
+    """
+
+    def __init__(self, video_encoder: ModuleCfg, audio_encoder: ModuleCfg, head: ModuleCfg,
+                 fusion_encoder: ModuleCfg = None, neck: ModuleCfg = None,
+                 interaction: ModuleCfg = None, fusion: ModuleCfg = None,
+                 refiner: ModuleCfg = None, aux_head: ModuleCfg = None,
+                 predict_source: str = 'head', data_preprocessor: ModuleCfg = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        data_preprocessor = _build(data_preprocessor or dict(type='AVDataPreprocessor'))
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.video_encoder = _build(video_encoder)
+        self.audio_encoder = _build(audio_encoder)
+        self.fusion_encoder = _build(fusion_encoder)
+        self.neck = _build(neck)
+        self.interaction = _build(interaction)
+        self.fusion = _build(fusion)
+        self.refiner = _build(refiner)
+        self.head = _build(head)
+        self.aux_head = _build(aux_head)
+        self.hicmae_head = isinstance(self.head, HiCMAEClsHead)
+        if self.hicmae_head:
+            if self.fusion_encoder is None:
+                raise ValueError('hola_detector.py: HiCMAEClsHead needs a fusion_encoder')
+            extra = [n for n in ('neck', 'interaction', 'fusion', 'refiner', 'aux_head')
+                     if getattr(self, n) is not None]
+            if extra:
+                raise ValueError(f'hola_detector.py: HiCMAEClsHead reads the encoders directly; '
+                                 f'remove {extra}')
+        elif self.neck is None and (self.interaction is not None or self.fusion is not None
+                                    or self.refiner is not None or self.aux_head is not None):
+            raise ValueError('hola_detector.py: interaction, fusion, refiner and aux_head need '
+                             'a neck that aligns both modalities to (B, L, C)')
+        if predict_source not in PREDICT_SOURCES:
+            raise ValueError(f'hola_detector.py: predict_source must be one of '
+                             f'{PREDICT_SOURCES}, got {predict_source!r}')
+        if predict_source != 'head' and self.aux_head is None:
+            raise ValueError(f'hola_detector.py: predict_source={predict_source!r} needs an '
+                             f'aux_head')
+        self.predict_source = predict_source
+
+    @staticmethod
+    def _has_audio(inputs: dict, batch: int, device: torch.device) -> torch.Tensor:
+        flag = inputs.get('has_audio')
+        if flag is None:
+            return torch.ones(batch, dtype=torch.bool, device=device)
+        return flag.to(device=device, dtype=torch.bool).reshape(batch)
+
+    def extract_feat(self, inputs: dict) -> Dict[str, torch.Tensor]:
+        """Run every stage up to (not including) the heads.
+
+        Args:
+            inputs (dict): ``video`` ``(B, C, T, H, W)``, ``audio`` and optional ``has_audio``.
+
+        Returns:
+            dict: ``logits`` (from ``head``) and, when there is an ``aux_head``, ``fused``
+            ``(B, 2L, C)``.
+        """
+        video, audio = inputs['video'], inputs['audio']
+        has_audio = self._has_audio(inputs, video.shape[0], video.device)
+        keep = has_audio.to(video.dtype).view(-1, 1, 1)
+        if self.hicmae_head:
+            v, v_layers = self.video_encoder(video, out_indices='all')
+            a, a_layers = self.audio_encoder(audio, out_indices='all')
+            a = a * keep
+            a_layers = [x * keep for x in a_layers]
+            fv, fa = self.fusion_encoder(v, a)
+            return dict(logits=self.head(v_layers, a_layers, fv, fa))
+        v = self.video_encoder(video)
+        a = self.audio_encoder(audio) * keep
+        if self.fusion_encoder is not None:
+            v, a = self.fusion_encoder(v, a)
+        if self.neck is None:  # head on the mean tokens of both streams
+            return dict(logits=self.head(torch.cat([v.mean(1), a.mean(1)], dim=-1)))
+        f_v, f_a = self.neck(v, a, has_audio=has_audio)
+        if self.interaction is not None:
+            f_v, f_a = self.interaction(f_v, f_a, has_audio=has_audio)
+        if self.fusion is not None:
+            fused = self.fusion(f_v, f_a)
+        else:
+            fused = torch.cat([f_v, f_a], dim=1)
+        clip = self.refiner(fused) if self.refiner is not None else fused.mean(dim=1)
+        return dict(logits=self.head(clip), fused=fused)
+
+    def _outputs(self, inputs: dict) -> Dict[str, torch.Tensor]:
+        out = self.extract_feat(inputs)
+        if self.aux_head is not None:
+            out['frame_logits'] = self.aux_head(out['fused'])
+        return out
+
+    def _clip_logits(self, out: Dict[str, torch.Tensor]) -> torch.Tensor:
+        """Two-class logits whose softmax is the clip probability chosen by predict_source."""
+        if self.predict_source == 'head':
+            return out['logits']
+        z = self.aux_head.pool(out['frame_logits'])
+        if self.predict_source == 'aux':
+            return torch.stack([torch.zeros_like(z), z], dim=-1)  # softmax -> sigmoid(z)
+        p_fake = 0.5 * (out['logits'].softmax(-1)[:, 1] + torch.sigmoid(z))
+        p = torch.stack([1 - p_fake, p_fake], dim=-1).clamp_min(1e-12)
+        return p.log()
+
+    def forward(self, inputs: dict, data_samples: Optional[List[AVDataSample]] = None,
+                mode: str = 'tensor'):
+        """Dispatch on ``mode``.
+
+        Args:
+            inputs (dict): Output of the data preprocessor.
+            data_samples (list[AVDataSample], optional): Annotations.
+            mode (str): ``'tensor'`` (logits ``(B, 2)``), ``'loss'`` (dict of losses) or
+                ``'predict'`` (list of :class:`AVDataSample` with ``pred_score`` and
+                ``pred_label``).
+        """
+        if mode == 'tensor':
+            return self._clip_logits(self._outputs(inputs))
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        raise ValueError(f'hola_detector.py: invalid mode {mode!r}; use tensor, loss or predict')
+
+    def loss(self, inputs: dict, data_samples: List[AVDataSample]) -> Dict[str, torch.Tensor]:
+        """Losses of the head (``loss_cls``) and of the auxiliary head, if any."""
+        if data_samples is None:
+            raise ValueError('hola_detector.py: mode="loss" needs data_samples with gt_label')
+        out = self._outputs(inputs)
+        losses = dict(self.head.loss(out['logits'], data_samples))
+        if self.aux_head is not None:
+            losses.update(self.aux_head.loss(out['frame_logits'], data_samples))
+        return losses
+
+    @torch.no_grad()
+    def predict(self, inputs: dict, data_samples: Optional[List[AVDataSample]] = None
+                ) -> List[AVDataSample]:
+        """Fake probability (``pred_score``) and class (``pred_label``) per clip."""
+        probs = F.softmax(self._clip_logits(self._outputs(inputs)), dim=-1)
+        if data_samples is None:
+            data_samples = [AVDataSample() for _ in range(probs.shape[0])]
+        for sample, prob in zip(data_samples, probs):
+            sample.set_pred_score(prob[1])
+            sample.set_pred_label(prob.argmax())
+        return data_samples

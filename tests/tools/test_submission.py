@@ -1,0 +1,88 @@
+"""tools/test.py --submission: format, order and count on the synthetic testA list; metrics
+JSON, ROC image and the leading-silence audit on the labeled val subset."""
+
+import json
+import os
+import os.path as osp
+import re
+import runpy
+import subprocess
+import sys
+
+import pytest
+
+sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', 'apis'))
+from tiny_detector import write_tiny_detector  # noqa: E402
+
+from holaframe.evaluation import read_submission  # noqa: E402
+from holaframe.evaluation.submission import format_score, write_submission  # noqa: E402
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+LINE = re.compile(r'^[^;\n]+;(0(\.\d+)?|1(\.0+)?)$')
+
+
+def _run_test_tool(tmp_path, cfg_path, ckpt_path, work_dir, *extra):
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    proc = subprocess.run(
+        [sys.executable, osp.join(REPO, 'tools', 'test.py'), cfg_path, ckpt_path, '--work-dir',
+         work_dir, *extra], cwd=str(tmp_path), env=env, capture_output=True, text=True,
+        timeout=400)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+    return proc
+
+
+@pytest.mark.slow
+def test_submission_on_testA(tmp_path, synthetic_avdf_root):
+    cfg_path, ckpt_path = write_tiny_detector(str(tmp_path), synthetic_avdf_root, 'testA')
+    sub = tmp_path / 'out' / 'testA_submission.txt'
+    _run_test_tool(tmp_path, cfg_path, ckpt_path, str(tmp_path / 'work'), '--submission',
+                   str(sub))
+    expected = [line.strip() for line in
+                open(osp.join(synthetic_avdf_root, 'testA_files.txt')) if line.strip()]
+    text = sub.read_text()
+    assert text.endswith('\n') and '\r' not in text
+    lines = text.splitlines()
+    assert len(lines) == len(expected) == 6
+    assert all(LINE.match(line) for line in lines), lines
+    assert [line.split(';')[0] for line in lines] == expected  # the file-list order
+    metrics = json.loads((tmp_path / 'work' / 'metrics.json').read_text())
+    assert metrics['submission/num_lines'] == 6
+    assert not (tmp_path / 'work' / 'roc.png').exists()  # unlabeled: no ROC
+
+
+def test_val_metrics_roc_and_leading_silence_audit(tmp_path, synthetic_avdf_root, monkeypatch):
+    cfg_path, ckpt_path = write_tiny_detector(str(tmp_path), synthetic_avdf_root, 'val')
+    work = tmp_path / 'work'
+    # In-process (the subprocess form is covered above): saves the start-up time.
+    tool = runpy.run_path(osp.join(REPO, 'tools', 'test.py'), run_name='holaframe_test_tool')
+    monkeypatch.setattr(sys, 'argv', [
+        'test.py', cfg_path, ckpt_path, '--work-dir', str(work), '--submission',
+        str(tmp_path / 'val.txt'), '--leading-silence-audit'
+    ])
+    tool['main']()
+    metrics = json.loads((work / 'metrics.json').read_text())
+    for key in ('video/auc', 'video/acc', 'video/wa_f1', 'video/uar', 'video/silence/leak_auc',
+                'trimmed/auc', 'trimmed/acc'):
+        assert key in metrics, sorted(metrics)
+    assert 0.0 <= metrics['video/auc'] <= 1.0
+    assert any(k.startswith('video/modify_type/') for k in metrics)
+    assert (work / 'roc.png').read_bytes()[:4] == b'\x89PNG'
+    assert (work / 'roc_trimmed.png').exists()
+    scores = [json.loads(x) for x in (work / 'scores.jsonl').read_text().splitlines()]
+    entries = read_submission(str(tmp_path / 'val.txt'))
+    assert len(entries) == len(scores) == metrics['video/num_clips']
+    by_file = {s['file']: s['score'] for s in scores}
+    assert all(abs(by_file[f] - s) < 1e-6 for f, s in entries)
+
+
+def test_submission_writer_format(tmp_path):
+    path = str(tmp_path / 'sub.txt')
+    write_submission(path, [('a/1.mp4', 1.0), ('b.mp4', 1e-10), ('c.mp4', 0.123456789)])
+    assert open(path).read() == 'a/1.mp4;1.0\nb.mp4;0.0000000001\nc.mp4;0.12345679\n'
+    assert format_score(0.5) == '0.5'
+    with pytest.raises(ValueError, match='probability'):
+        write_submission(path, [('a.mp4', 1.5)])
+    with pytest.raises(ValueError, match='twice'):
+        write_submission(path, [('a.mp4', 0.5), ('a.mp4', 0.5)])
+    with pytest.raises(ValueError, match='Invalid'):
+        write_submission(path, [('a;b.mp4', 0.5)])
