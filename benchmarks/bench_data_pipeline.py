@@ -11,9 +11,10 @@ generator into a temporary folder, or read from ``--data``):
   128-bin log-mel for the fbank).
 
 Each (pipeline, workers) pair runs in a fresh subprocess with a ``torch.utils.data.DataLoader``
-(batch size 1, ``num_workers`` 1 or 2, a warm-up of ``--warmup`` clips per worker excluded from
-the timing). Peak memory is the largest resident set size over the main process and its
-workers (sampled with psutil every 50 ms). Clips/s per core = clips/s / workers.
+(batch size 1; ``num_workers`` 1 or 2, or 0 = in the main process; a warm-up of ``--warmup``
+clips per worker excluded from the timing). Peak memory is the largest resident set size over the
+main process and its workers (sampled with psutil every 50 ms). Clips/s per core = clips/s /
+max(workers, 1).
 
 Usage::
 
@@ -142,8 +143,9 @@ def run_single(files: List[str], name: str, workers: int, warmup: int) -> Dict:
         ds = NaiveDataset(files, name[len('naive_'):])
     else:
         ds = PipelineDataset(files, holaframe_pipeline(name))
+    extra = dict(prefetch_factor=2) if workers > 0 else {}
     loader = torch.utils.data.DataLoader(ds, batch_size=1, num_workers=workers,
-                                         collate_fn=_identity, prefetch_factor=2)
+                                         collate_fn=_identity, **extra)
     proc = psutil.Process()
     peak = [0]
     stop = threading.Event()
@@ -162,7 +164,8 @@ def run_single(files: List[str], name: str, workers: int, warmup: int) -> Dict:
     thread = threading.Thread(target=sample_memory, daemon=True)
     thread.start()
     it = iter(loader)
-    for _ in range(warmup * workers):
+    cores = max(workers, 1)  # workers=0: the main process does the work
+    for _ in range(warmup * cores):
         next(it)
     start = time.perf_counter()
     count = 0
@@ -173,7 +176,7 @@ def run_single(files: List[str], name: str, workers: int, warmup: int) -> Dict:
     thread.join()
     return dict(pipeline=name, workers=workers, clips=count, seconds=round(elapsed, 3),
                 clips_per_s=round(count / elapsed, 3),
-                clips_per_s_per_core=round(count / elapsed / workers, 3),
+                clips_per_s_per_core=round(count / elapsed / cores, 3),
                 peak_rss_mb=round(peak[0] / 2 ** 20, 1))
 
 
@@ -189,7 +192,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     """Command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--num-clips', type=int, default=24, help='clips per measurement')
-    parser.add_argument('--workers', type=int, nargs='+', default=[1, 2])
+    parser.add_argument('--workers', type=int, nargs='+', default=[1, 2],
+                        help='dataloader workers to try (0 = in the main process)')
     parser.add_argument('--pipelines', nargs='+', default=list(PIPELINES), choices=PIPELINES)
     parser.add_argument('--warmup', type=int, default=2, help='warm-up clips per worker')
     parser.add_argument('--data', help='folder of existing .mp4 clips (default: generate)')

@@ -8,10 +8,10 @@ batch size, in a fresh subprocess:
 * peak resident memory of the process (``ru_maxrss``) and its growth over the step;
 * model FLOPs utilisation: ``MFU = 3 * F_fwd / step_time / P``, where ``F_fwd`` is the forward
   FLOPs of one batch counted with fvcore (fvcore counts one multiply-add as one "flop", so
-  ``F_fwd = 2 * fvcore count``; ``scaled_dot_product_attention`` is counted by a handle added
-  here, which fvcore otherwise reports as zero), ``3 *`` approximates forward + backward, and
-  ``P`` is the fp32 matmul throughput of this machine measured in the same run (a 2048x2048
-  ``torch.mm``, ``2 n^3`` FLOPs per product).
+  ``F_fwd = 2 * fvcore count``; ``scaled_dot_product_attention`` is counted by
+  ``holaframe.utils.flops.sdpa_flop_jit``, which fvcore otherwise reports as zero), ``3 *``
+  approximates forward + backward, and ``P`` is the fp32 matmul throughput of this machine
+  measured in the same run (a 2048x2048 ``torch.mm``, ``2 n^3`` FLOPs per product).
 
 Usage::
 
@@ -30,7 +30,7 @@ import resource
 import subprocess
 import sys
 import time
-from typing import Dict, List
+from typing import Dict
 
 import torch
 
@@ -72,22 +72,9 @@ def matmul_flops_per_s(n: int = 2048, repeats: int = 5) -> float:
     return 2 * n ** 3 / best
 
 
-def _sdpa_handle(inputs: List, outputs: List) -> int:
-    """fvcore handle: multiply-adds of ``Q K^T`` and ``softmax(.) V``."""
-    from fvcore.nn.jit_handles import get_shape
-    q, k = get_shape(inputs[0]), get_shape(inputs[1])
-    v = get_shape(inputs[2])
-    batch = 1
-    for d in q[:-2]:
-        batch *= d
-    n, d_k = q[-2], q[-1]
-    m, d_v = k[-2], v[-1]
-    return batch * n * m * (d_k + d_v)
-
-
 def forward_flops(model: torch.nn.Module, inputs: Dict[str, torch.Tensor]) -> Dict[str, float]:
     """Forward FLOPs of one batch (``2 *`` fvcore's multiply-add count) and the raw count."""
-    from fvcore.nn import FlopCountAnalysis
+    from holaframe.utils.flops import flop_count_analysis
 
     class _Wrap(torch.nn.Module):
 
@@ -98,9 +85,7 @@ def forward_flops(model: torch.nn.Module, inputs: Dict[str, torch.Tensor]) -> Di
         def forward(self, video, audio):
             return self.m(dict(video=video, audio=audio), mode='tensor')
 
-    analysis = FlopCountAnalysis(_Wrap(model), (inputs['video'], inputs['audio']))
-    analysis.set_op_handle('aten::scaled_dot_product_attention', _sdpa_handle)
-    analysis.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
+    analysis = flop_count_analysis(_Wrap(model), (inputs['video'], inputs['audio']))
     count = float(analysis.total())
     return dict(fvcore_macs=count, forward_flops=2 * count)
 

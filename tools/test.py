@@ -51,7 +51,7 @@ def parse_args():
 
 def main():
     args = parse_args()
-    if not osp.isfile(args.checkpoint):
+    if not osp.exists(args.checkpoint):  # a file, or a DeepSpeed ZeRO checkpoint directory
         raise FileNotFoundError(f'Checkpoint not found: {args.checkpoint}')
     cfg = load_config(args.config, args.cfg_options, args.launcher, args.work_dir)
     cfg.load_from = args.checkpoint

@@ -155,8 +155,10 @@ def _read_audio_pyav(filename: str, sample_rate: int) -> Optional[np.ndarray]:
         if ctx.sample_rate == sample_rate and ctx.format is not None and ctx.format.is_planar:
             # Fast path (AV-Deepfake1M's AAC is planar float at 16 kHz): no resampling, the
             # channels are averaged.
-            for frame in container.decode(stream):
-                chunks.append(frame.to_ndarray().astype(np.float32).mean(0))
+            planes = [frame.to_ndarray() for frame in container.decode(stream)]
+            if planes:
+                data = np.concatenate(planes, axis=1)
+                chunks.append(data[0] if data.shape[0] == 1 else data.mean(0))
         else:
             resampler = av.AudioResampler(format='flt', layout='mono', rate=sample_rate)
             for frame in container.decode(stream):

@@ -3,15 +3,11 @@
 import os.path as osp
 from typing import Optional
 
-import torch
 from mmengine.config import Config
 
+from holaframe.engine.runner.dist_env import default_dist_backend, init_dist_env
+
 from .setup_env import register_all_modules
-
-
-def default_dist_backend() -> str:
-    """NCCL when CUDA is usable, gloo otherwise (CPU-only machines)."""
-    return 'nccl' if torch.cuda.is_available() else 'gloo'
 
 
 def load_config(path: str,
@@ -51,6 +47,11 @@ def build_runner(cfg: Config):
     runner_type = cfg.get('runner_type', 'Runner')
     if runner_type == 'Runner':
         from mmengine.runner import Runner
+        if cfg.get('launcher', 'none') != 'none':
+            # MMEngine's own init_dist calls torch.cuda.set_device even on CPU-only builds; a
+            # process group started here first makes the Runner skip it.
+            dist_cfg = dict(cfg.env_cfg.get('dist_cfg', {}))
+            init_dist_env(cfg.launcher, dist_cfg.pop('backend', None), **dist_cfg)
         return Runner.from_cfg(cfg)
     if runner_type == 'FlexibleRunner':
         from mmengine.runner import FlexibleRunner

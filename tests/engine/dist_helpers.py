@@ -40,8 +40,16 @@ def unwrap(model: nn.Module) -> nn.Module:
 
 
 def model_digest(model: nn.Module) -> str:
-    """Fingerprint of the model's full state dict (parameters and buffers, sorted by name)."""
-    state = unwrap(model).state_dict()
+    """Fingerprint of the model's full state dict (parameters and buffers, sorted by name);
+    ZeRO-3 partitioned parameters are gathered first."""
+    module = unwrap(model)
+    partitioned = [p for p in module.parameters() if hasattr(p, 'ds_id')]
+    if partitioned:
+        import deepspeed
+        with deepspeed.zero.GatheredParameters(partitioned):
+            state = {k: v.detach().clone() for k, v in module.state_dict().items()}
+    else:
+        state = module.state_dict()
     return digest(state[k] for k in sorted(state))
 
 

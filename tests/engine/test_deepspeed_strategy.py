@@ -200,7 +200,9 @@ def test_single_process_zero_step_and_plain_checkpoint(tmp_path, one_process_gro
 
     from tests.engine.dist_helpers import DistToyDataset, DistToyDetector
 
-    strategy = make_strategy(tmp_path, zero_stage=stage)
+    # Threshold 0: ZeRO-3 partitions even the toy's small parameters (else they stay whole).
+    strategy = make_strategy(tmp_path, zero_stage=stage,
+                             zero_optimization=dict(stage3_param_persistence_threshold=0))
     model = DistToyDetector(data_preprocessor=dict(type='AVDataPreprocessor'))
     strategy.prepare(
         model,
@@ -212,6 +214,8 @@ def test_single_process_zero_step_and_plain_checkpoint(tmp_path, one_process_gro
     assert strategy.config['gradient_clipping'] == 1.0
     assert isinstance(strategy.model, HolaDeepSpeedEngineWrapper)
     module = strategy.model.module
+    if stage == 3:
+        assert all(p.numel() == 0 for p in module.parameters())  # partitioned away
     batch = pseudo_collate([DistToyDataset(8)[i] for i in range(4)])
     before = _full_weights(module)
     log_vars = strategy.model.train_step(batch, strategy.optim_wrapper)
@@ -232,3 +236,27 @@ def test_single_process_zero_step_and_plain_checkpoint(tmp_path, one_process_gro
     after = _full_weights(module)
     for key in ('fc1.weight', 'fc2.bias'):
         assert (after[key] - target[key]).abs().max() < 0.05, key
+
+
+def test_gradient_accumulation_steps_every_k_micro_batches(tmp_path, one_process_group):
+    """``accumulative_counts=2`` in the experiment's OptimWrapper -> DeepSpeed steps every 2nd
+    micro-batch (the weights stay put after the 1st)."""
+    from mmengine.dataset import pseudo_collate
+
+    from tests.engine.dist_helpers import DistToyDataset, DistToyDetector
+
+    strategy = make_strategy(tmp_path, zero_stage=2)
+    strategy.prepare(
+        DistToyDetector(data_preprocessor=dict(type='AVDataPreprocessor')),
+        optim_wrapper=dict(type='OptimWrapper', accumulative_counts=2,
+                           optimizer=dict(type='AdamW', lr=1e-2)),
+        dispatch_kwargs=dict(train_micro_batch_size_per_gpu=2, max_iters=4, max_epochs=1,
+                             epoch_length=4))
+    assert strategy.model.gradient_accumulation_steps() == 2
+    module = strategy.model.module
+    batch = pseudo_collate([DistToyDataset(8)[i] for i in range(2)])
+    w0 = module.fc1.weight.detach().clone()
+    strategy.model.train_step(batch, strategy.optim_wrapper)
+    assert torch.equal(module.fc1.weight, w0)
+    strategy.model.train_step(batch, strategy.optim_wrapper)
+    assert not torch.equal(module.fc1.weight, w0)

@@ -126,3 +126,19 @@ def test_plain_decoder_without_skips():
     assert not any('cross_attn' in k for k in model.state_dict() if 'decoder.' in k)
     losses = model(batch(), mode='loss')
     assert set(losses) == {'loss_video', 'loss_audio'}
+
+
+def test_base_config_has_the_shape_of_hicmae_b():
+    """configs/_base_/models/avmae_vit-base.py = HiCMAE-B's pre-training model: 540 tensors,
+    99,609,344 numbers (the released checkpoint's counts), so its weights load one to one."""
+    from pathlib import Path
+
+    from mmengine.config import Config
+    cfg = Config.fromfile(
+        str(Path(__file__).resolve().parents[2] / 'configs/_base_/models/avmae_vit-base.py'))
+    register_all_modules(init_default_scope=True)  # the data preprocessor is looked up by scope
+    model = MODELS.build(cfg.model)
+    state = model.state_dict()
+    assert len(state) == 540
+    assert sum(v.numel() for v in state.values()) == 99_609_344
+    assert model.video_encoder.grid_size == (8, 10, 10) and model.dual_masking

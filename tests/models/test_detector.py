@@ -34,6 +34,7 @@ DENSE = dict(
     refiner=dict(type='PyramidRefiner', dim=DIM),
     head=dict(type='ClsHead', in_channels=DIM),
     aux_head=dict(type='FrameAuxHead', in_channels=DIM, hidden_channels=8, sync_offsets=2,
+                  sync_source='aligned',
                   pooling=dict(type='TopKFramePooling', k=2)),
     predict_source='mean')
 

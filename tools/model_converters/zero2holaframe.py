@@ -5,7 +5,7 @@ Usage::
     python tools/model_converters/zero2holaframe.py work_dirs/EXP/iter_1000.pth hola.pth
 
 The input is a directory written by ``HolaDeepSpeedStrategy`` (``FlexibleRunner``'s checkpoint
-``iter_N.pth`` / ``epoch_N.pth`` is a directory with ``mp_rank_00_model_states.pt`` and one
+``iter_N.pth`` / ``epoch_N.pth`` is a directory with rank 0's ``*model_states.pt`` and one
 ``*_optim_states.pt`` per rank). The output ``{'state_dict': ..., 'meta': ...}`` holds the fp32
 weights of the whole model (ZeRO stages 1-3 are gathered from the per-rank partitions with
 DeepSpeed's ``zero_to_fp32``; stage 0 takes the saved module weights) and plain-type metadata
@@ -23,7 +23,8 @@ from typing import Any, Dict, Tuple
 
 import torch
 
-MODEL_STATES = 'mp_rank_00_model_states.pt'
+# Rank 0's model-states file: ZeRO-0/1/2 write the first name, ZeRO-3 the second.
+MODEL_STATES = ('mp_rank_00_model_states.pt', 'zero_pp_rank_0_mp_rank_00_model_states.pt')
 _PLAIN = (str, int, float, bool, type(None))
 
 
@@ -59,11 +60,12 @@ def read_model_states(ckpt_dir: str) -> Dict[str, Any]:
     Args:
         ckpt_dir (str): The checkpoint directory (``.../iter_N.pth``).
     """
-    path = osp.join(ckpt_dir, MODEL_STATES)
-    if not osp.isfile(path):
+    paths = [osp.join(ckpt_dir, name) for name in MODEL_STATES]
+    path = next((p for p in paths if osp.isfile(p)), None)
+    if path is None:
         raise FileNotFoundError(
-            f'zero2holaframe.py: {ckpt_dir} is not a DeepSpeed checkpoint directory (no '
-            f'{MODEL_STATES}); pass the iter_N.pth / epoch_N.pth directory written by '
+            f'zero2holaframe.py: {ckpt_dir} is not a DeepSpeed checkpoint directory (none of '
+            f'{list(MODEL_STATES)}); pass the iter_N.pth / epoch_N.pth directory written by '
             'HolaDeepSpeedStrategy')
     # The file pickles DeepSpeed/MMEngine objects (config, message hub); it is a local file this
     # project wrote, loaded exactly as DeepSpeed itself loads it.

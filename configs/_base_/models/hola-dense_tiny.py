@@ -20,6 +20,8 @@ model = dict(
     fusion=dict(type='LocalGlobalContextualFusion', dim=64, num_layers=1, num_heads=4),
     refiner=dict(type='PyramidRefiner', dim=64),
     head=dict(type='ClsHead', in_channels=64),
+    # Sync features (cosine similarity at +-4 frames) from the neck outputs, before ICI/LGCF.
     aux_head=dict(type='FrameAuxHead', in_channels=64, hidden_channels=64, sync_offsets=4,
-                  dilations=(1, 2, 4), pooling=dict(type='TopKFramePooling', k=3)),
+                  sync_source='aligned', dilations=(1, 2, 4),
+                  pooling=dict(type='TopKFramePooling', k=3)),
     predict_source='aux')

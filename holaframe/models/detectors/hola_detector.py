@@ -112,8 +112,8 @@ class HOLADetector(BaseModel):
             inputs (dict): ``video`` ``(B, C, T, H, W)``, ``audio`` and optional ``has_audio``.
 
         Returns:
-            dict: ``logits`` (from ``head``) and, when there is an ``aux_head``, ``fused``
-            ``(B, 2L, C)``.
+            dict: ``logits`` (from ``head``) and, with a neck, ``fused`` ``(B, 2L, C)`` and
+            ``aligned`` (the neck outputs ``F_v, F_a``).
         """
         video, audio = inputs['video'], inputs['audio']
         has_audio = self._has_audio(inputs, video.shape[0], video.device)
@@ -132,6 +132,7 @@ class HOLADetector(BaseModel):
         if self.neck is None:  # head on the mean tokens of both streams
             return dict(logits=self.head(torch.cat([v.mean(1), a.mean(1)], dim=-1)))
         f_v, f_a = self.neck(v, a, has_audio=has_audio)
+        aligned = (f_v, f_a)
         if self.interaction is not None:
             f_v, f_a = self.interaction(f_v, f_a, has_audio=has_audio)
         if self.fusion is not None:
@@ -139,12 +140,12 @@ class HOLADetector(BaseModel):
         else:
             fused = torch.cat([f_v, f_a], dim=1)
         clip = self.refiner(fused) if self.refiner is not None else fused.mean(dim=1)
-        return dict(logits=self.head(clip), fused=fused)
+        return dict(logits=self.head(clip), fused=fused, aligned=aligned)
 
     def _outputs(self, inputs: dict) -> Dict[str, torch.Tensor]:
         out = self.extract_feat(inputs)
         if self.aux_head is not None:
-            out['frame_logits'] = self.aux_head(out['fused'])
+            out['frame_logits'] = self.aux_head(out['fused'], aligned=out['aligned'])
         return out
 
     def _clip_logits(self, out: Dict[str, torch.Tensor]) -> torch.Tensor:

@@ -1,6 +1,6 @@
 """Frame-level auxiliary head supervised by per-frame fake masks (opt-in dense component)."""
 
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -39,9 +39,11 @@ class FrameAuxHead(nn.Module):
     The fused sequence ``F_f`` ``(B, 2L, C)`` (video positions first, then audio) is split into
     the two aligned streams; each position gets ``[f_v, f_a]`` plus, optionally, the cosine
     similarity of ``f_v[t]`` with ``f_a[t + d]`` for ``d`` in ``[-sync_offsets, sync_offsets]``
-    (an explicit audio-visual synchrony cue), followed by dilated temporal convolutions and one
-    logit per position. ``pooling`` (e.g. :class:`TopKFramePooling`) turns the frame logits into
-    a clip logit.
+    (an explicit audio-visual synchrony cue; with ``sync_source='aligned'`` it is computed on the
+    aligned streams *before* interaction and fusion, where each stream still holds only its own
+    modality, which the detector passes as ``aligned``), followed by dilated temporal
+    convolutions and one logit per position. ``pooling`` (e.g. :class:`TopKFramePooling`) turns
+    the frame logits into a clip logit.
 
     Losses: ``loss_frame`` = binary cross-entropy against ``frame_labels`` resized to ``L``
     (real clips without ``frame_labels`` count as all-real; fake clips without them are
@@ -54,6 +56,8 @@ class FrameAuxHead(nn.Module):
         hidden_channels (int): Width of the temporal convolutions. Defaults to 64.
         sync_offsets (int): Largest frame offset of the synchrony features; 0 disables them.
             Defaults to 4.
+        sync_source (str): ``'fused'`` (the halves of ``F_f``) or ``'aligned'`` (the neck
+            outputs). Defaults to ``'fused'``.
         dilations (Sequence[int]): Dilation of each temporal conv layer. Defaults to (1, 2, 4).
         kernel_size (int): Temporal kernel size. Defaults to 3.
         pooling (dict): Config of the frame-score pooling. Defaults to max pooling.
@@ -62,11 +66,15 @@ class FrameAuxHead(nn.Module):
     """
 
     def __init__(self, in_channels: int, hidden_channels: int = 64, sync_offsets: int = 4,
-                 dilations: Sequence[int] = (1, 2, 4), kernel_size: int = 3,
-                 pooling: Optional[dict] = None, frame_loss_weight: float = 1.0,
-                 clip_loss_weight: float = 1.0) -> None:
+                 sync_source: str = 'fused', dilations: Sequence[int] = (1, 2, 4),
+                 kernel_size: int = 3, pooling: Optional[dict] = None,
+                 frame_loss_weight: float = 1.0, clip_loss_weight: float = 1.0) -> None:
         super().__init__()
+        if sync_source not in ('fused', 'aligned'):
+            raise ValueError(f"frame_aux_head.py: sync_source must be 'fused' or 'aligned', "
+                             f'got {sync_source!r}')
         self.sync_offsets = sync_offsets
+        self.sync_source = sync_source
         channels = 2 * in_channels + (2 * sync_offsets + 1 if sync_offsets > 0 else 0)
         layers = []
         for d in dilations:
@@ -92,9 +100,12 @@ class FrameAuxHead(nn.Module):
         sims = [(v * a_pad[:, k + d:k + d + length]).sum(-1) for d in range(-k, k + 1)]
         return torch.stack(sims, dim=-1)  # (B, L, 2k + 1)
 
-    def forward(self, fused: torch.Tensor) -> torch.Tensor:
+    def forward(self, fused: torch.Tensor,
+                aligned: Optional[Tuple[torch.Tensor, torch.Tensor]] = None) -> torch.Tensor:
         """Args:
             fused (Tensor): ``F_f`` ``(B, 2L, C)``.
+            aligned (tuple[Tensor, Tensor], optional): Neck outputs ``F_v, F_a`` ``(B, L, C)``;
+                required when ``sync_source='aligned'``.
 
         Returns:
             Tensor: Frame logits ``(B, L)``.
@@ -105,7 +116,13 @@ class FrameAuxHead(nn.Module):
         f_v, f_a = fused.chunk(2, dim=1)
         feats = [f_v, f_a]
         if self.sync_offsets > 0:
-            feats.append(self._sync_features(f_v, f_a))
+            if self.sync_source == 'aligned':
+                if aligned is None:
+                    raise ValueError("frame_aux_head.py: sync_source='aligned' needs the "
+                                     'aligned streams')
+                feats.append(self._sync_features(*aligned))
+            else:
+                feats.append(self._sync_features(f_v, f_a))
         x = torch.cat(feats, dim=-1).transpose(1, 2)  # (B, channels, L)
         return self.fc(self.temporal(x)).squeeze(1)
 

@@ -80,8 +80,11 @@ class Attention(nn.Module):
         if self.q_bias is not None:
             bias = torch.cat((self.q_bias, torch.zeros_like(self.v_bias), self.v_bias))
         qkv = F.linear(x, self.qkv.weight, bias)
-        qkv = qkv.reshape(B, N, 3, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4)
-        q, k, v = qkv.unbind(0)  # (B, H, N, d) each
+        # Split on the (q, k, v) axis of the (B, N, 3, H, d) view, then swap N and H: the same
+        # strided views as a permute(2, 0, 3, 1, 4), but the backward stacks the (B, N, H, d)
+        # gradients of SDPA along axis 2, which is already the layout of ``qkv`` (no copy).
+        q, k, v = (t.transpose(1, 2) for t in
+                   qkv.reshape(B, N, 3, self.num_heads, self.head_dim).unbind(2))  # (B, H, N, d)
         # Eq. (1)-(2): softmax(Q K^T / sqrt(d_k)) V per head.
         out = F.scaled_dot_product_attention(
             q, k, v, attn_mask=attn_mask,

@@ -88,8 +88,9 @@ class CrossAttention(nn.Module):
         q = F.linear(x, self.q.weight, self.q_bias)
         q = q.reshape(B, N, self.num_heads, self.head_dim).transpose(1, 2)
         kv = F.linear(context, self.kv.weight, kv_bias)
-        kv = kv.reshape(B, M, 2, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4)
-        k, v = kv.unbind(0)
+        # (B, M, 2, H, d) -> k, v (B, H, M, d) views; see Attention.forward for the layout.
+        k, v = (t.transpose(1, 2) for t in
+                kv.reshape(B, M, 2, self.num_heads, self.head_dim).unbind(2))
         # Eq. (3)-(4): MHCA(F_c, F_o) = softmax(Q_c K_o^T / sqrt(d_k)) V_o per head.
         out = F.scaled_dot_product_attention(
             q, k, v, attn_mask=attn_mask,

@@ -40,3 +40,22 @@ def test_shapes_and_gate():
 def test_misaligned_inputs_raise():
     with pytest.raises(ValueError, match='aligned'):
         AgreementGatedFusion(dim=8)(torch.zeros(1, 4, 8), torch.zeros(1, 5, 8))
+
+
+def test_config_swaps_the_plugin_into_a_holaframe_detector():
+    from mmengine.config import Config
+
+    cfg = Config.fromfile(str(PROJECT / 'configs' /
+                              'hola-agreement_vit-nano_1xb8-10min_synthetic.py'))
+    assert cfg.custom_imports['imports'] == ['agreement_fusion_plugin']
+    init_default_scope('holaframe')
+    model = MODELS.build(cfg.model)
+    assert isinstance(model.fusion, AgreementGatedFusion)
+    model.eval()
+    video = torch.randn(2, 3, 16, 112, 112)
+    audio = torch.randn(2, 16, 32)
+    with torch.no_grad():
+        logits = model(dict(video=video, audio=audio, has_audio=torch.ones(2, dtype=torch.bool)),
+                       mode='tensor')
+    assert logits.shape == (2, 2)
+    assert torch.isfinite(logits).all()
