@@ -21,12 +21,13 @@ Two utilisation figures:
   CPU seconds instead of wall seconds for both the step and the reference product. On a
   machine shared with other jobs the wall figure measures the share of the cores this process
   got; the CPU-time figure estimates the MFU the code reaches with the cores to itself. Run with
-  ``OMP_WAIT_POLICY=PASSIVE`` so that waiting OpenMP threads sleep instead of spinning (spinning
-  counts as CPU time and makes the figure pessimistic).
+  ``OMP_WAIT_POLICY=PASSIVE`` (the default this script sets unless the variable is already set)
+  so that waiting OpenMP threads sleep instead of spinning (spinning counts as CPU time and, on
+  a shared machine, stalls the step; see ``docs/performance.md``).
 
 Usage::
 
-    OMP_WAIT_POLICY=PASSIVE python benchmarks/profile_train_step.py --threads 2 --steps 2
+    python benchmarks/profile_train_step.py --threads 2 --steps 2
 
 Prints a summary and writes JSON (default ``benchmarks/results/profile_train_step.json``).
 """
@@ -40,7 +41,10 @@ import time
 from collections import defaultdict
 from typing import Dict, List
 
-import torch
+# Before torch loads OpenMP: waiting threads sleep instead of spinning (see docs/performance.md;
+# set OMP_WAIT_POLICY=ACTIVE explicitly to measure the spinning default).
+os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
+import torch  # noqa: E402
 
 DEFAULT_CONFIG = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs', '_base_',
                           'models', 'hola_vit-base.py')

@@ -7,6 +7,13 @@ scored; the run goes on). ``--submission FILE`` also writes ``file;score`` lines
 that were scored. The checkpoint is read with ``torch.load(weights_only=True)``.
 """
 
+import os
+
+# Idle OpenMP threads sleep instead of spinning: on a few shared CPU cores (dataloader
+# workers + the main process) spinning threads slow training several-fold. Must be set
+# before torch is imported; an explicit value in the environment wins.
+os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
+
 import argparse
 import json
 import os.path as osp

@@ -3,6 +3,8 @@
 # (slow tests included). Fails on any failure and when pytest collects no test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Idle OpenMP threads sleep instead of spinning (see docs/performance.md).
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 bash tools/setup_env.sh
 # shellcheck disable=SC1091
 . "${HOLAFRAME_VENV:-.venv}/bin/activate"

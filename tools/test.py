@@ -8,9 +8,15 @@ subsets. ``--leading-silence-audit`` measures the leading-silence leak and re-sc
 with their leading silence trimmed (metrics prefixed ``trimmed/``); see docs/evaluation.md.
 """
 
+import os
+
+# Idle OpenMP threads sleep instead of spinning: on a few shared CPU cores (dataloader
+# workers + the main process) spinning threads slow training several-fold. Must be set
+# before torch is imported; an explicit value in the environment wins.
+os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
+
 import argparse
 import json
-import os
 import os.path as osp
 
 from mmengine.config import DictAction
