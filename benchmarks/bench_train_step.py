@@ -27,6 +27,7 @@ import os
 import os.path as osp
 import platform
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -123,7 +124,7 @@ def run_child(size: str, batch_size: int, steps: int, warmup: int) -> dict:
         if i >= warmup:
             times.append(time.perf_counter() - start)
     peak_matmul = max(peak_matmul, matmul_flops_per_s())
-    step = sorted(times)[len(times) // 2]
+    step = statistics.median(times)
     train_flops = 3 * flops['forward_flops']
     return dict(
         size=size, batch_size=batch_size, params=params, steps=steps, warmup=warmup,

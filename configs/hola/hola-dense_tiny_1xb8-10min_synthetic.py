@@ -44,7 +44,7 @@ val_dataloader = dict(num_workers=2, dataset=dict(pipeline=test_pipeline))
 test_dataloader = dict(
     dataset=dict(pipeline=[t for t in test_pipeline if t['type'] != 'FrameFakeMask']))
 
-max_epochs = 8
+max_epochs = 20
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=2)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')

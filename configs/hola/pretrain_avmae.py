@@ -5,18 +5,19 @@
 # path per line); 16 frames at stride 4, face crops resized to 160x160, HiCMAE fbank 256 x 128.
 # The encoders of the resulting checkpoint feed fine-tuning through
 # init_cfg=dict(type='Pretrained', checkpoint=..., prefix='video_encoder.') (see
-# docs/pretraining.md). Data-parallel with DDP; the ZeRO strategies live in
-# configs/_base_/strategies/.
+# docs/pretraining.md). DeepSpeed ZeRO-2 on MMEngine's FlexibleRunner (NCCL on GPUs, gloo on a
+# CPU-only machine); swap the strategy line for '../_base_/strategies/ddp.py' to use plain DDP.
 _base_ = [
     '../_base_/models/avmae_vit-base.py',
     '../_base_/datasets/avdf1mpp_pretrain.py',
     '../_base_/schedules/avmae-150e.py',
-    '../_base_/strategies/ddp.py',
+    '../_base_/strategies/zero2.py',
     '../_base_/default_runtime.py',
 ]
 
-# Mixed precision like HiCMAE's autocast training (GPU only).
-optim_wrapper = dict(type='AmpOptimWrapper', loss_scale='dynamic')
+# Mixed precision (HiCMAE trained under CUDA autocast): bf16 through DeepSpeed on GPUs that
+# support it; it falls back to fp32 with a warning elsewhere (e.g. on CPU).
+strategy = dict(bf16=dict(enabled=True))
 
 # 32 clips per GPU x 8 GPUs = 256; videos listed in data/pretrain_videos/train_list.txt.
 train_dataloader = dict(

@@ -87,13 +87,21 @@ def _syllable(rng: np.random.Generator, dur: float, f0: float, amp: float) -> np
 
 
 def _word(rng: np.random.Generator, f0: float, target: Optional[float] = None) -> np.ndarray:
-    """A word of 1-3 syllables; with ``target`` (s) it is stretched to exactly that length."""
-    nsyl = int(rng.choice([1, 2, 2, 3, 3]))
+    """A word of 1-3 syllables; with ``target`` (s) it lasts exactly that long.
+
+    For a target length the number of syllables is drawn among those whose natural durations
+    (0.09-0.2 s each, gaps up to 0.04 s) can make that length, so a replacement word is no
+    longer or slower than a natural word of the same length.
+    """
+    if target is None:
+        nsyl = int(rng.choice([1, 2, 2, 3, 3]))
+    else:
+        feasible = [k for k in (1, 2, 3) if 0.09 * k <= target <= 0.2 * k + 0.04 * (k - 1)]
+        nsyl = int(rng.choice(feasible or [3]))
     durs = rng.uniform(0.09, 0.2, nsyl)
     gaps = rng.uniform(0.0, 0.04, max(nsyl - 1, 0))
     if target is not None:
-        total = durs.sum() + gaps.sum()
-        scale = target / total
+        scale = target / (durs.sum() + gaps.sum())
         durs, gaps = durs * scale, gaps * scale
     parts = []
     for i in range(nsyl):
@@ -279,16 +287,21 @@ def _rand_id(rng: np.random.Generator, n: int) -> str:
 
 
 def _choose_segments(rng: np.random.Generator, words: List[Tuple[int, int]],
-                     num_frames: int) -> List[Tuple[int, int]]:
-    """Pick 1-3 words of 0.2-0.6 s starting after 0.5 s; return their frame spans."""
+                     num_frames: int) -> List[Tuple[int, int, int, int]]:
+    """Pick 1-3 words of 0.2-0.6 s starting after 0.5 s.
+
+    Returns:
+        (first frame, end frame, first sample, end sample) of each edited word; the frame span
+        (the metadata segment) covers the word's samples.
+    """
     cands = []
     for s, e in words:
         f0, f1 = s // SAMPLES_PER_FRAME, -(-e // SAMPLES_PER_FRAME)
         if f0 >= int(0.5 * FPS) and 5 <= f1 - f0 <= 15 and f1 <= num_frames - 2:
-            cands.append((f0, f1))
+            cands.append((f0, f1, s, e))
     if not cands:  # forced edit in the middle of the clip (rare)
         f0 = max(num_frames // 2 - 4, int(0.5 * FPS))
-        cands = [(f0, f0 + 8)]
+        cands = [(f0, f0 + 8, f0 * SAMPLES_PER_FRAME, (f0 + 8) * SAMPLES_PER_FRAME)]
     k = min(int(rng.integers(1, 4)), len(cands))
     idx = np.sort(rng.choice(len(cands), k, replace=False))
     return [cands[i] for i in idx]
@@ -313,8 +326,9 @@ def _make_pair(rng: np.random.Generator, duration: float, modify_type: str,
     segs = _choose_segments(rng, words, num_frames)
     fake_speech = speech.copy()
     alt_speech = speech.copy()
-    for f0_, f1_ in segs:
-        s, e = f0_ * SAMPLES_PER_FRAME, f1_ * SAMPLES_PER_FRAME
+    for f0_, f1_, s, e in segs:
+        # The word's own samples are replaced (the pauses around it stay), by a word of the
+        # same length, loudness and voice.
         orig = speech[s:e]
         best, best_corr = None, np.inf
         for _ in range(12):  # a replacement whose envelope does not follow the original word
@@ -324,19 +338,17 @@ def _make_pair(rng: np.random.Generator, duration: float, modify_type: str,
             corr = np.corrcoef(a, b)[0, 1] if a.std() > 0 and b.std() > 0 else 0.0
             if corr < best_corr:
                 best, best_corr = cand, corr
-            if corr < 0.0:
+            if corr < 0.2:
                 break
-        ramp = np.ones(e - s)
-        nf = min(160, (e - s) // 4)
-        ramp[:nf] = np.linspace(0, 1, nf)
-        ramp[-nf:] = np.linspace(1, 0, nf)
-        alt_speech[s:e] = orig * (1 - ramp) + best * ramp
+        # Both words start and end at silence (attack / decay envelopes): a plain substitution,
+        # no cross-fade that would mix two voices for a few milliseconds.
+        alt_speech[s:e] = best
     alt_open = _openings(alt_speech, num_frames, ref)
 
     fake_open = real_open.copy()
     blur = np.zeros(num_frames, bool)
     lag = int(rng.integers(2, 5))
-    for f0_, f1_ in segs:
+    for f0_, f1_, _, _ in segs:
         if modify_type == 'visual_modified':
             fake_open[f0_:f1_] = alt_open[f0_:f1_]
         elif modify_type == 'both_modified':
@@ -350,10 +362,10 @@ def _make_pair(rng: np.random.Generator, duration: float, modify_type: str,
     fake_frames = real_frames
     if modify_type != 'audio_modified':
         fake_frames = list(real_frames)
-        for f0_, f1_ in segs:
+        for f0_, f1_, _, _ in segs:
             for t in range(max(f0_ - 1, 0), min(f1_ + 1, num_frames)):
                 fake_frames[t] = _draw_frame(params, t, fake_open[t], eye[t], size, blur[t])
-    segments = [[round(a / FPS, 3), round(b / FPS, 3)] for a, b in segs]
+    segments = [[round(a / FPS, 3), round(b / FPS, 3)] for a, b, _, _ in segs]
     return dict(num_frames=num_frames, num_samples=n, real=(real_frames, real_audio),
                 fake=(fake_frames, fake_audio), segments=segments)
 
