@@ -6,10 +6,9 @@ from .metrics import *  # noqa: F401,F403
 from .metrics import SubmissionWriter, VideoMetric
 from .roc import save_roc_curve
 from .submission import read_submission, write_submission
-from .trim_leading_silence import TrimLeadingSilence
 
 __all__ = [
-    'VideoMetric', 'SubmissionWriter', 'TrimLeadingSilence', 'binary_video_metrics',
+    'VideoMetric', 'SubmissionWriter', 'binary_video_metrics',
     'check_binary_labels', 'rank_auc',
     'file_leading_silence', 'leading_silence_seconds', 'save_roc_curve', 'read_submission',
     'write_submission'

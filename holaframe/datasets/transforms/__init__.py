@@ -12,6 +12,7 @@ from .haar_face_crop import HaarFaceCrop
 from .mouth_crop import MouthCrop
 from .pack_av_inputs import PackAVInputs
 from .sample_clip_frames import SampleClipFrames
+from .trim_leading_silence import TrimLeadingSilence
 from .uniform_sample_frames import UniformSampleFrames
 from .video_center_crop import VideoCenterCrop
 from .video_flip import VideoFlip
@@ -22,7 +23,7 @@ from .video_resize import VideoResize
 __all__ = [
     'AudioDecode', 'AudioFbank', 'AudioFrameLogMel', 'AudioMFCCSegments', 'DecordDecode',
     'DecordInit', 'DenseSampleFrames', 'FrameFakeMask', 'HaarFaceCrop', 'MouthCrop',
-    'PackAVInputs', 'SampleClipFrames', 'UniformSampleFrames', 'VideoCenterCrop', 'VideoFlip',
-    'VideoNormalize', 'VideoRandomCrop', 'VideoResize', 'kaldi_fbank', 'kaldi_mel_banks',
-    'frame_windows'
+    'PackAVInputs', 'SampleClipFrames', 'TrimLeadingSilence', 'UniformSampleFrames',
+    'VideoCenterCrop', 'VideoFlip', 'VideoNormalize', 'VideoRandomCrop', 'VideoResize',
+    'kaldi_fbank', 'kaldi_mel_banks', 'frame_windows'
 ]
