@@ -73,9 +73,9 @@ custom_hooks = [dict(type='DistProbeHook')]
     return path
 
 
-def toy_zero2_config(path: Path) -> Path:
-    """Write a ZeRO-2 config of a LayerNorm MLP on in-memory clips (no BatchNorm, no dropout)."""
-    path.write_text(f"""_base_ = [{str(RUNTIME)!r}, {str(ZERO2)!r}]
+def toy_zero2_config(path: Path, strategy: Path = ZERO2) -> Path:
+    """Write a ZeRO-2 (or ``strategy``) config of a LayerNorm MLP on in-memory clips."""
+    path.write_text(f"""_base_ = [{str(RUNTIME)!r}, {str(strategy)!r}]
 custom_imports = dict(imports=['tests.engine.dist_helpers'], allow_failed_imports=False)
 model = dict(type='DistToyDetector', data_preprocessor=dict(type='AVDataPreprocessor'))
 train_dataloader = dict(batch_size=2, num_workers=0,
@@ -243,3 +243,16 @@ def test_first_step_loss_two_ranks_equals_one_rank_double_batch(tmp_path):
     # The logged loss is the mean over ranks (HolaDeepSpeedEngineWrapper.reduce_log_vars).
     assert two[0]['iters'][0]['loss'] == two[1]['iters'][0]['loss']
     assert abs(two[0]['iters'][0]['loss'] - one['iters'][0]['loss']) < 1e-5
+
+
+def test_plain_ddp_two_ranks_on_cpu(tmp_path):
+    """The ddp strategy base trains with 2 gloo processes (no torch.cuda call on CPU)."""
+    ddp = REPO / 'configs' / '_base_' / 'strategies' / 'ddp.py'
+    cfg = toy_zero2_config(tmp_path / 'toy_ddp.py', strategy=ddp)
+    run_tool('tools/dist_train.sh', str(cfg), '2', '--work-dir', str(tmp_path / 'ddp'),
+             '--cfg-options', 'train_cfg.max_iters=2')
+    rank0, rank1 = probes(tmp_path / 'ddp')
+    # DDP averages gradients, so both replicas end with identical weights.
+    assert rank0['end']['model'] == rank1['end']['model']
+    files = rank0['iters'][0]['files'] + rank1['iters'][0]['files']
+    assert len(set(files)) == len(files) == 4  # each rank saw its own half of the batch
