@@ -200,6 +200,7 @@ def test_single_process_zero_step_and_plain_checkpoint(tmp_path, one_process_gro
 
     from tests.engine.dist_helpers import DistToyDataset, DistToyDetector
 
+    linear = torch.nn.functional.linear
     # Threshold 0: ZeRO-3 partitions even the toy's small parameters (else they stay whole).
     strategy = make_strategy(tmp_path, zero_stage=stage,
                              zero_optimization=dict(stage3_param_persistence_threshold=0))
@@ -236,6 +237,8 @@ def test_single_process_zero_step_and_plain_checkpoint(tmp_path, one_process_gro
     after = _full_weights(module)
     for key in ('fc1.weight', 'fc2.bias'):
         assert (after[key] - target[key]).abs().max() < 0.05, key
+    # ZeRO-3 must not leave torch.nn.functional.linear replaced for the rest of the process.
+    assert torch.nn.functional.linear is linear
 
 
 def test_gradient_accumulation_steps_every_k_micro_batches(tmp_path, one_process_group):

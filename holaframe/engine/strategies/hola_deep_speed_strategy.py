@@ -117,6 +117,13 @@ class HolaDeepSpeedStrategy(DeepSpeedStrategy):
                                                                                          2, 3):
             raise ValueError('HolaDeepSpeedStrategy: zero_optimization.stage must be 0, 1, 2 or '
                              f'3, got {zero_optimization.get("stage")!r}')
+        if zero_optimization is not None and zero_optimization.get('stage') == 3:
+            # DeepSpeed's ZeRO-3 "memory efficient linear" replaces torch.nn.functional.linear
+            # for the whole process and never restores it, which silently breaks code that
+            # runs later in the same process (e.g. fvcore FLOP counting sees no linear layers).
+            # Off unless a config asks for it.
+            zero_optimization = dict(zero_optimization)
+            zero_optimization.setdefault('memory_efficient_linear', False)
         if gradient_accumulation_steps is not None and gradient_accumulation_steps < 1:
             raise ValueError('HolaDeepSpeedStrategy: gradient_accumulation_steps must be >= 1, '
                              f'got {gradient_accumulation_steps}')
