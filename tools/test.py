@@ -21,8 +21,8 @@ import os.path as osp
 
 from mmengine.config import DictAction
 
-from holaframe.apis.checkpoint_loading import allow_mmengine_checkpoints
 from holaframe.evaluation.evaluator_setup import add_test_outputs, leading_silence_audit_cfg
+from holaframe.utils.checkpoint import allow_mmengine_checkpoints
 from holaframe.utils.launch import build_runner, load_config
 
 

@@ -17,7 +17,7 @@ import argparse
 import torch
 from mmengine.config import DictAction
 
-from holaframe.apis.checkpoint_loading import allow_mmengine_checkpoints
+from holaframe.utils.checkpoint import allow_mmengine_checkpoints
 from holaframe.utils.launch import build_runner, load_config
 
 

@@ -11,7 +11,7 @@ from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.registry import DefaultScope
 
-from holaframe.apis.checkpoint_loading import load_weights
+from holaframe.utils.checkpoint import load_weights
 
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v', '.flv', '.mpg', '.mpeg')
 
@@ -26,7 +26,7 @@ def init_detector(config: Union[str, Config],
     """Build a detector from a config and load its weights safely.
 
     The weights are read with ``torch.load(weights_only=True)`` (see
-    :mod:`holaframe.apis.checkpoint_loading`), so an untrusted checkpoint cannot run code. The
+    :mod:`holaframe.utils.checkpoint`), so an untrusted checkpoint cannot run code. The
     model's ``init_cfg`` (e.g. pre-trained encoder files) is not applied: the checkpoint holds
     every weight, and a missing or unexpected key is an error.
 

@@ -1,6 +1,7 @@
 """Base class of holaframe's audio-visual datasets (sub-setting and bad-sample handling)."""
 
 import os.path as osp
+from abc import ABCMeta, abstractmethod
 from typing import Callable, Dict, List, Optional, Sequence, Union
 
 import numpy as np
@@ -14,7 +15,7 @@ from .io import BadSampleError, default_work_dir, record_bad_sample
 __all__ = ['BaseAVDataset']
 
 
-class BaseAVDataset(BaseDataset):
+class BaseAVDataset(BaseDataset, metaclass=ABCMeta):
     """Audio-visual clip dataset with sub-setting and an optional skip of bad samples.
 
     Subclasses implement :meth:`load_samples` returning a list of data infos, each with at
@@ -76,9 +77,9 @@ class BaseAVDataset(BaseDataset):
                          lazy_init=lazy_init, max_refetch=max_refetch, **kwargs)
 
     # ------------------------------------------------------------------ loading
+    @abstractmethod
     def load_samples(self) -> List[Dict]:
         """Return the data infos of every sample (implemented by subclasses)."""
-        raise NotImplementedError(f'{type(self).__name__} must implement load_samples()')
 
     def load_data_list(self) -> List[Dict]:
         """Load the samples and apply ``num_samples``."""

@@ -1,25 +1,70 @@
-"""Safe checkpoint loading helpers.
+"""Safe checkpoint loading: the one place where holaframe reads checkpoint files.
 
-Checkpoints are always read with ``torch.load(..., weights_only=True)``. HiCMAE-style training
-checkpoints also pickle the ``argparse.Namespace`` of the training script under ``'args'``; that
-single class is allow-listed, nothing else, so no arbitrary code can run while loading.
+Checkpoints are always read with ``torch.load(..., weights_only=True)``. Two kinds of files need
+more than tensors and containers, and exactly those classes are allow-listed:
+
+* HiCMAE-style training checkpoints pickle the ``argparse.Namespace`` of the training script
+  under ``'args'``;
+* MMEngine training checkpoints pickle the message hub: ``HistoryBuffer`` objects holding numpy
+  arrays, whose statistics methods are pickled as ``getattr(HistoryBuffer, 'mean')``. Allowing
+  ``builtins.getattr`` as such would allow ``getattr(os, 'system')``, so it is mapped to a
+  function that only returns public attributes of ``HistoryBuffer``.
+
+Nothing else is accepted, so no arbitrary code can run while loading an untrusted file.
 """
 
 import argparse
+import contextlib
 import os
+import pickle
 from collections import OrderedDict
-from typing import Any, Dict, Mapping, Sequence, Union
+from typing import Any, Dict, Iterator, List, Mapping, Sequence, Union
 
+import numpy as np
 import torch
+from mmengine.logging.history_buffer import HistoryBuffer
 
 #: Keys under which training scripts store the weights, tried in this order (HiCMAE's
 #: fine-tuning script tries 'model', then 'module', then the file's top level).
 STATE_DICT_KEYS = ('model', 'module', 'state_dict')
 
 
+def _history_buffer_getattr(obj: Any, name: str) -> Any:
+    """``getattr`` restricted to the public attributes of ``HistoryBuffer``."""
+    if obj is HistoryBuffer and not name.startswith('_'):
+        return getattr(obj, name)
+    raise pickle.UnpicklingError(
+        f'Refusing getattr({obj!r}, {name!r}) while loading a checkpoint: only public '
+        'attributes of mmengine HistoryBuffer are allowed.')
+
+
+def safe_globals() -> List[Any]:
+    """Every global a holaframe, MMEngine or HiCMAE checkpoint may need (see module doc)."""
+    dtype_classes = [getattr(np.dtypes, n) for n in dir(np.dtypes) if n.endswith('DType')]
+    multiarray = np._core.multiarray if hasattr(np, '_core') else np.core.multiarray
+    return [
+        argparse.Namespace,
+        HistoryBuffer,
+        multiarray._reconstruct,
+        multiarray.scalar,
+        np.ndarray,
+        np.dtype,
+        (_history_buffer_getattr, 'builtins.getattr'),
+    ] + dtype_classes
+
+
+@contextlib.contextmanager
+def allow_mmengine_checkpoints() -> Iterator[None]:
+    """Context in which ``torch.load(weights_only=True)`` (torch's default) reads MMEngine
+    checkpoints, e.g. around ``runner.train()`` (resume, ``init_cfg`` Pretrained) or
+    ``runner.test()``."""
+    with torch.serialization.safe_globals(safe_globals()):
+        yield
+
+
 def load_checkpoint_safely(path: Union[str, os.PathLike],
                            map_location: Union[str, torch.device] = 'cpu') -> Any:
-    """``torch.load`` with ``weights_only=True`` and ``argparse.Namespace`` allow-listed.
+    """``torch.load`` with ``weights_only=True`` and only :func:`safe_globals` allow-listed.
 
     Args:
         path (str | PathLike): Checkpoint file.
@@ -30,14 +75,14 @@ def load_checkpoint_safely(path: Union[str, os.PathLike],
     """
     if not os.path.isfile(path):
         raise FileNotFoundError(f'holaframe/utils/checkpoint.py: no checkpoint file at {path!r}.')
-    with torch.serialization.safe_globals([argparse.Namespace]):
+    with torch.serialization.safe_globals(safe_globals()):
         try:
             return torch.load(path, map_location=map_location, weights_only=True)
         except Exception as exc:  # noqa: BLE001 - re-raised with context
             raise RuntimeError(
                 f'holaframe/utils/checkpoint.py: could not load {path!r} with '
-                'weights_only=True (only tensors, containers, numbers, strings and '
-                f'argparse.Namespace are accepted): {exc}') from exc
+                'weights_only=True (only tensors, containers, numbers, strings, '
+                f'argparse.Namespace and MMEngine log buffers are accepted): {exc}') from exc
 
 
 def unwrap_state_dict(checkpoint: Any,
@@ -98,3 +143,18 @@ def namespace_to_dict(args: Any) -> Dict[str, Any]:
         return repr(value)
 
     return {str(k): _convert(v) for k, v in items.items()}
+
+
+def load_weights(path: Union[str, os.PathLike]) -> 'OrderedDict[str, torch.Tensor]':
+    """The model weights of a holaframe / MMEngine checkpoint, read with ``weights_only=True``.
+
+    Looks under ``state_dict`` (MMEngine), then ``model`` and ``module``, else the top level; a
+    leading ``module.`` on every key is removed.
+
+    Args:
+        path (str | PathLike): Checkpoint file.
+
+    Returns:
+        OrderedDict[str, Tensor]: Name -> tensor.
+    """
+    return unwrap_state_dict(load_checkpoint_safely(path), keys=('state_dict', 'model', 'module'))

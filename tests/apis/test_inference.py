@@ -37,7 +37,7 @@ def test_load_weights_rejects_code_in_checkpoint(tmp_path, monkeypatch):
         load_weights(path)
     assert not (tmp_path / 'PWNED_BY_CHECKPOINT').exists()
     # A restricted getattr: only public attributes of HistoryBuffer resolve.
-    from holaframe.apis.checkpoint_loading import _history_buffer_getattr
+    from holaframe.utils.checkpoint import _history_buffer_getattr
     with pytest.raises(pickle.UnpicklingError):
         _history_buffer_getattr(os, 'system')
 

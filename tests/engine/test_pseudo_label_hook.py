@@ -14,10 +14,10 @@ from mmengine.hooks import Hook
 from mmengine.model import BaseModel
 from mmengine.runner import Runner
 
-from holaframe.apis.checkpoint_loading import allow_mmengine_checkpoints
 from holaframe.engine.hooks import PseudoLabelHook
 from holaframe.structures import AVDataSample
 from holaframe.utils import register_all_modules
+from holaframe.utils.checkpoint import allow_mmengine_checkpoints
 
 
 class ToyClips(BaseDataset):

@@ -11,9 +11,9 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from holaframe.apis.checkpoint_loading import allow_mmengine_checkpoints
 from holaframe.registry import MODELS
 from holaframe.utils import register_all_modules
+from holaframe.utils.checkpoint import allow_mmengine_checkpoints
 
 REPO = Path(__file__).resolve().parents[2]
 PRETRAIN_CFG = REPO / 'configs' / 'hola' / 'pretrain_avmae-nano_1xb4-20e_synthetic.py'

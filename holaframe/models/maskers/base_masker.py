@@ -1,13 +1,14 @@
 """Common interface of the token maskers."""
 
 import math
+from abc import ABCMeta, abstractmethod
 from typing import Optional, Sequence, Tuple, Union
 
 import torch
 from torch import nn
 
 
-class BaseMasker(nn.Module):
+class BaseMasker(nn.Module, metaclass=ABCMeta):
     """A masker draws boolean token masks for a whole batch at once.
 
     Convention (HiCMAE's): ``True`` = masked (removed before the encoder, or not decoded by the
@@ -40,10 +41,11 @@ class BaseMasker(nn.Module):
             raise ValueError(f'{self._file()}: grid sizes must be positive, got {grid_size}.')
         return grid
 
+    @abstractmethod
     def num_masked(self, grid_size: Union[int, Sequence[int]]) -> int:
         """Number of masked tokens per sample for ``grid_size`` (same for every sample)."""
-        raise NotImplementedError(f'{self._file()} must implement num_masked().')
 
+    @abstractmethod
     def forward(self,
                 batch_size: int,
                 grid_size: Union[int, Sequence[int]],
@@ -62,7 +64,6 @@ class BaseMasker(nn.Module):
         Returns:
             torch.Tensor: Bool mask ``(B, prod(grid_size))``, ``True`` = masked.
         """
-        raise NotImplementedError(f'{self._file()} must implement forward().')
 
     def extra_repr(self) -> str:
         return f'mask_ratio={self.mask_ratio}'
