@@ -1,10 +1,11 @@
 """High-level APIs (inference)."""
 
 from holaframe.utils.checkpoint import allow_mmengine_checkpoints, load_weights
+from holaframe.utils.quantization import quantize_dynamic_int8
 
 from .inference import collect_videos, inference_detector, init_detector
 
 __all__ = [
     'init_detector', 'inference_detector', 'collect_videos', 'load_weights',
-    'allow_mmengine_checkpoints'
+    'allow_mmengine_checkpoints', 'quantize_dynamic_int8'
 ]

@@ -18,11 +18,15 @@ VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v', '.flv', '.m
 #: Transforms after which ``HaarFaceCrop`` is inserted (frames decoded, not yet resized).
 _DECODERS = ('DecordDecode', )
 
+#: Values of ``init_detector(quantize=...)``.
+QUANTIZE_MODES = (None, 'int8')
+
 
 def init_detector(config: Union[str, Config],
                   checkpoint: Optional[str] = None,
                   device: Union[str, torch.device] = 'cpu',
-                  cfg_options: Optional[dict] = None) -> nn.Module:
+                  cfg_options: Optional[dict] = None,
+                  quantize: Optional[str] = None) -> nn.Module:
     """Build a detector from a config and load its weights safely.
 
     The weights are read with ``torch.load(weights_only=True)`` (see
@@ -36,13 +40,25 @@ def init_detector(config: Union[str, Config],
         checkpoint (str, optional): Checkpoint file; None keeps random weights (tests only).
         device (str | torch.device): Where the model runs.
         cfg_options (dict, optional): Overrides merged into the config.
+        quantize (str, optional): ``'int8'``: after the weights are loaded, quantize the
+            ``nn.Linear`` layers (attention projections included) dynamically to int8 with
+            :func:`holaframe.utils.quantization.quantize_dynamic_int8`; CPU only, inference only,
+            the data pre-processor untouched. None (default) keeps fp32.
 
     Returns:
         nn.Module: The model in eval mode with ``model.cfg`` set.
+
+    Raises:
+        ValueError: ``quantize`` is not None or ``'int8'``, or ``'int8'`` with a non-CPU device.
     """
     from holaframe.registry import MODELS
     from holaframe.utils import register_all_modules
 
+    if quantize not in QUANTIZE_MODES:
+        raise ValueError(f'quantize must be one of {QUANTIZE_MODES}, got {quantize!r}')
+    if quantize == 'int8' and torch.device(device).type != 'cpu':
+        raise ValueError(f'quantize="int8" runs on CPU only, got device={str(device)!r}: '
+                         f'use device="cpu", or drop quantize on a GPU.')
     if isinstance(config, str):
         if not osp.isfile(config):
             raise FileNotFoundError(f'Config file not found: {config}')
@@ -66,6 +82,9 @@ def init_detector(config: Union[str, Config],
     model.cfg = config
     model.to(device)
     model.eval()
+    if quantize == 'int8':
+        from holaframe.utils.quantization import quantize_dynamic_int8
+        model = quantize_dynamic_int8(model, inplace=True)
     return model
 
 

@@ -114,3 +114,24 @@ def test_hierarchical_contrastive_loss():
         labels = torch.arange(4)
         expected += 0.5 * (F.cross_entropy(logit_v, labels) + F.cross_entropy(logit_a, labels))
     torch.testing.assert_close(crit(lv, la), 0.0025 * expected)
+
+
+@pytest.mark.parametrize('frame_diff,group', [(False, 2), (True, 2), (True, 4)])
+def test_selected_targets_equal_indexed_full_targets(frame_diff, group):
+    """The pre-trainer computes targets only at the decoded positions: same values."""
+    torch.manual_seed(0)
+    video = torch.randn(2, 3, 8, 8, 12)  # 4 x 2 x 3 = 24 tokens of 2x4x4
+    select = torch.zeros(2, 24, dtype=torch.bool)
+    select[0, [1, 5, 6, 20]] = True
+    select[1, [0, 2, 13, 23]] = True
+    kw = dict(tubelet_size=2, patch_size=4, frame_diff=frame_diff, frame_diff_group_size=group)
+    full = video_reconstruction_targets(video, **kw)
+    got = video_reconstruction_targets(video, select=select, **kw)
+    torch.testing.assert_close(got, full[select].reshape(2, 4, -1), atol=1e-6, rtol=1e-6)
+    audio = torch.randn(2, 1, 32, 48)
+    aselect = torch.zeros(2, 6, dtype=torch.bool)
+    aselect[0, [0, 4]] = True
+    aselect[1, [3, 5]] = True
+    afull = audio_reconstruction_targets(audio, patch_size=16)
+    torch.testing.assert_close(audio_reconstruction_targets(audio, patch_size=16, select=aselect),
+                               afull[aselect].reshape(2, 2, -1))

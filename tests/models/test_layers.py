@@ -181,6 +181,29 @@ def test_audio_patch_embed_time_major():
     assert pe(x[:, 0]).shape == (1, 8, 4)  # (B, time, freq) accepted too
 
 
+@pytest.mark.parametrize('kind', ['video', 'audio'])
+def test_patch_embed_keep_equals_full_embedding_indexed(kind):
+    """Embedding only the kept tokens (pre-training) = embedding all, then indexing; grads too."""
+    torch.manual_seed(0)
+    if kind == 'video':
+        pe = VideoPatchEmbed(img_size=(32, 48), patch_size=16, embed_dim=8, num_frames=4,
+                             tubelet_size=2)
+        x = torch.randn(3, 3, 4, 32, 48)
+    else:
+        pe = AudioPatchEmbed(spec_size=(64, 32), patch_size=16, embed_dim=8)
+        x = torch.randn(3, 1, 64, 32)
+    n = pe.num_patches
+    keep = torch.zeros(3, n, dtype=torch.bool)
+    for row in range(3):  # 3 kept tokens per row, different positions
+        keep[row, torch.randperm(n)[:3]] = True
+    picked = pe(x, keep=keep)
+    full = pe(x)[keep].reshape(3, 3, 8)
+    torch.testing.assert_close(picked, full, rtol=1e-5, atol=1e-5)
+    g1 = torch.autograd.grad(picked.square().sum(), pe.proj.weight)[0]
+    g2 = torch.autograd.grad(pe(x)[keep].square().sum(), pe.proj.weight)[0]
+    torch.testing.assert_close(g1, g2, rtol=1e-4, atol=1e-5)
+
+
 def test_mfcc_token_embed_and_fbank_weights():
     pe = MFCCTokenEmbed(num_segments=16, num_coeffs=32, embed_dim=8)
     x = torch.randn(2, 16, 32)

@@ -83,3 +83,32 @@ def test_detector_starts_from_pretrained_encoders(pretrain_checkpoint):
     assert not torch.equal(fresh[key], loaded[key])
     # Parts the pre-trainer does not have keep their own initialisation.
     assert not any(k.startswith(('video_decoder', 'audio_decoder')) for k in loaded)
+
+
+def test_experiment_pair_transfers_every_encoder_and_fusion_weight():
+    """The pre-training experiment's AV-MAE (128 px, 1 fusion layer) has exactly the nano
+    detector's encoder and fusion tensors, except the audio patch embedding (fbank vs MFCC)."""
+    register_all_modules(init_default_scope=False)
+    hola = REPO / 'configs' / 'hola'
+    pre = MODELS.build(Config.fromfile(
+        str(hola / 'pretrain_avmae-nano-128px_1xb8-30e_synthetic.py')).model).state_dict()
+    ft_cfg = Config.fromfile(str(hola / 'hola_vit-nano_1xb8-10min_synthetic_avmae-init.py'))
+    for part in ('video_encoder', 'audio_encoder', 'fusion_encoder'):
+        assert ft_cfg.model[part].init_cfg.prefix == part + '.'
+        assert ft_cfg.model[part].init_cfg.checkpoint.endswith(
+            'pretrain_avmae-nano-128px_1xb8-30e_synthetic/epoch_30.pth')
+    ft_cfg.model.pop('init_cfg', None)
+    det = MODELS.build(ft_cfg.model).state_dict()
+    skipped = []
+    for part in ('video_encoder', 'audio_encoder', 'fusion_encoder'):
+        det_keys = {k for k in det if k.startswith(part + '.')}
+        pre_keys = {k for k in pre if k.startswith(part + '.')}
+        assert det_keys, part
+        for key in det_keys:
+            if key.startswith('audio_encoder.patch_embed.'):
+                skipped.append(key)
+                continue
+            assert key in pre_keys, f'{key} is not pre-trained'
+            assert pre[key].shape == det[key].shape, key
+        assert not pre_keys - det_keys - {k for k in pre_keys if 'patch_embed' in k}, part
+    assert skipped, 'the MFCC embedding should be the only part left at its own init'

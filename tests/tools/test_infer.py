@@ -1,4 +1,4 @@
-"""tools/infer.py on a folder with a good clip, a silent clip and a corrupt file."""
+"""tools/infer.py on a folder with a good clip, a silent clip and a corrupt file (fp32, int8)."""
 
 import glob
 import json
@@ -11,8 +11,10 @@ import sys
 import pytest
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', 'apis'))
+from test_quantization import SCORE_TOL  # noqa: E402
 from tiny_detector import write_tiny_detector  # noqa: E402
 
+from holaframe.apis import inference_detector, init_detector  # noqa: E402
 from holaframe.evaluation import read_submission  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -53,3 +55,48 @@ def test_infer_folder(tmp_path, synthetic_avdf_root):
     submitted = dict(read_submission(str(sub)))
     assert set(submitted) == {'good.mp4', osp.join('sub', 'silent.mp4')}
     assert abs(submitted['good.mp4'] - rows['good.mp4']['score']) < 1e-6
+
+
+@pytest.mark.slow
+def test_infer_folder_int8(tmp_path, synthetic_avdf_root):
+    cfg_path, ckpt_path = write_tiny_detector(str(tmp_path), synthetic_avdf_root)
+    videos = tmp_path / 'videos'
+    (videos / 'sub').mkdir(parents=True)
+    clips = sorted(glob.glob(osp.join(synthetic_avdf_root, 'testA', '**', '*.mp4'),
+                             recursive=True))[:3]
+    for i, clip in enumerate(clips):
+        shutil.copy(clip, videos / ('sub' if i else '.') / f'clip{i}.mp4')
+    (videos / 'corrupt.mp4').write_bytes(b'not a video at all' * 50)
+    out = tmp_path / 'scores.jsonl'
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    proc = subprocess.run(
+        [sys.executable, osp.join(REPO, 'tools', 'infer.py'), cfg_path, ckpt_path, str(videos),
+         '--out', str(out), '--quantize', 'int8', '--no-progress'],
+        cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert '3 video(s) scored, 1 failed' in proc.stderr
+    # torch.ao.quantization's deprecation warnings are silenced.
+    assert 'torch.ao.quantization' not in proc.stderr and 'quantize_per_tensor' not in proc.stderr
+    rows = {osp.relpath(r['file'], videos): r
+            for r in map(json.loads, out.read_text().splitlines())}
+    assert rows['corrupt.mp4']['error'] and rows['corrupt.mp4']['score'] is None
+    fp32 = init_detector(cfg_path, ckpt_path)
+    names = ['clip0.mp4', osp.join('sub', 'clip1.mp4'), osp.join('sub', 'clip2.mp4')]
+    ref = inference_detector(fp32, [str(videos / n) for n in names])
+    diffs = [abs(rows[n]['score'] - r['score']) for n, r in zip(names, ref)]
+    assert max(diffs) <= SCORE_TOL, diffs
+    assert max(diffs) > 0, 'the scores are the fp32 ones: --quantize int8 had no effect'
+
+
+def test_infer_int8_refuses_gpu_device():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('infer_tool', osp.join(REPO, 'tools',
+                                                                         'infer.py'))
+    infer = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(infer)
+    with pytest.raises(SystemExit) as exc:
+        infer.parse_args(['cfg.py', 'ckpt.pth', 'videos', '--quantize', 'int8', '--device',
+                          'cuda'])
+    assert exc.value.code == 2
+    assert infer.parse_args(['c', 'k', 'v', '--quantize', 'int8']).device == 'cpu'
+    assert infer.parse_args(['c', 'k', 'v', '--device', 'cpu']).quantize is None

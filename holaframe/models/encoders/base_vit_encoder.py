@@ -1,5 +1,6 @@
 """Shared machinery of the HiCMAE-compatible ViT encoders (not registered itself)."""
 
+import inspect
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -103,10 +104,29 @@ class BaseViTEncoder(BaseModule):
         """Number of transformer blocks."""
         return len(self.blocks)
 
-    def embed(self, x: torch.Tensor) -> torch.Tensor:
-        """Patch/token embedding plus the fixed position table: ``(B, N, C)``, all tokens."""
-        x = self.patch_embed(x)
-        return x + self.pos_embed.to(dtype=x.dtype)
+    def embed(self, x: torch.Tensor, keep: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Patch/token embedding plus the fixed position table.
+
+        Args:
+            x (torch.Tensor): Encoder input.
+            keep (torch.Tensor, optional): ``(B, N)`` bool tokens to keep (the same count per
+                row). Patch embeddings that accept ``keep`` embed only those tokens (cheaper,
+                same result); others embed all tokens and are then indexed.
+
+        Returns:
+            torch.Tensor: ``(B, N, C)``, or ``(B, n_keep, C)`` in token order with ``keep``.
+        """
+        if keep is None:
+            x = self.patch_embed(x)
+            return x + self.pos_embed.to(dtype=x.dtype)
+        B = keep.shape[0]
+        if 'keep' in inspect.signature(self.patch_embed.forward).parameters:
+            x = self.patch_embed(x, keep=keep)
+        else:
+            x = self.patch_embed(x)
+            x = x[keep].reshape(B, -1, x.shape[-1])
+        pos = self.pos_embed.to(dtype=x.dtype).expand(B, -1, -1)
+        return x + pos[keep].reshape(B, -1, x.shape[-1])
 
     def _resolve_out_indices(self, out_indices: OutIndices) -> List[int]:
         if isinstance(out_indices, str):
@@ -146,10 +166,11 @@ class BaseViTEncoder(BaseModule):
             ``out_indices`` a tuple ``(tokens, [norm(block_i output) for i in out_indices])``,
             each ``(B, N_vis, C)``, in the order given.
         """
-        x = self.embed(x)
-        B, N, C = x.shape
-        if mask is not None:
-            if mask.shape != (B, N):
+        if mask is None:
+            x = self.embed(x)
+        else:
+            B, N = x.shape[0], self.num_patches
+            if tuple(mask.shape) != (B, N):
                 raise ValueError(f'{self._file}: mask must have shape (B, N) = {(B, N)}, got '
                                  f'{tuple(mask.shape)}.')
             mask = mask.to(device=x.device, dtype=torch.bool)
@@ -157,7 +178,7 @@ class BaseViTEncoder(BaseModule):
             if not bool((num_visible == num_visible[0]).all()) or int(num_visible[0]) == 0:
                 raise ValueError(f'{self._file}: every sample must keep the same, non-zero '
                                  f'number of visible tokens; got {num_visible.tolist()}.')
-            x = x[~mask].reshape(B, -1, C)
+            x = self.embed(x, keep=~mask)  # only the visible tokens are embedded
         x = self.pos_drop(x)
         wanted = set(self._resolve_out_indices(out_indices)) if out_indices is not None else set()
         collected = {}

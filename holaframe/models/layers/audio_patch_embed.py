@@ -1,8 +1,9 @@
 """Spectrogram patch embedding (HiCMAE fbank layout)."""
 
-from typing import Sequence, Union
+from typing import Optional, Sequence, Union
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from holaframe.registry import MODELS
@@ -43,9 +44,13 @@ class AudioPatchEmbed(nn.Module):
         self.proj = nn.Conv2d(
             in_channels, embed_dim, kernel_size=self.patch_size, stride=self.patch_size)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, keep: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Embed ``(B, in_channels, time, freq)`` (or ``(B, time, freq)`` when
-        ``in_channels == 1``) into ``(B, num_patches, embed_dim)``."""
+        ``in_channels == 1``) into ``(B, num_patches, embed_dim)``.
+
+        With ``keep`` (``(B, num_patches)`` bool, the same number of ``True`` per row) only the
+        kept patches are embedded: ``(B, n_keep, embed_dim)``, equal to ``forward(x)[keep]``.
+        """
         if x.ndim == 3 and self.in_channels == 1:
             x = x.unsqueeze(1)
         expected = (self.in_channels, ) + self.spec_size
@@ -53,4 +58,13 @@ class AudioPatchEmbed(nn.Module):
             raise ValueError(
                 'holaframe/models/layers/audio_patch_embed.py: expected a spectrogram of shape '
                 f'(B, {", ".join(map(str, expected))}), got {tuple(x.shape)}.')
-        return self.proj(x).flatten(2).transpose(1, 2)
+        if keep is None:
+            return self.proj(x).flatten(2).transpose(1, 2)
+        B = x.shape[0]
+        t, f = self.grid_size
+        pt, pf = self.patch_size
+        # (B, t, f, C, pt, pf) view: one row per token in the conv weight's layout.
+        cells = x.reshape(B, self.in_channels, t, pt, f, pf).permute(0, 2, 4, 1, 3, 5)
+        picked = cells[keep.reshape(B, t, f)].flatten(1)
+        out = F.linear(picked, self.proj.weight.flatten(1), self.proj.bias)
+        return out.reshape(B, -1, out.shape[-1])

@@ -1,8 +1,9 @@
 """Tubelet ("cube") embedding of video clips."""
 
-from typing import Sequence, Tuple, Union
+from typing import Optional, Sequence, Tuple, Union
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from holaframe.registry import MODELS
@@ -60,11 +61,26 @@ class VideoPatchEmbed(nn.Module):
         kernel = (self.tubelet_size, self.patch_size[0], self.patch_size[1])
         self.proj = nn.Conv3d(in_channels, embed_dim, kernel_size=kernel, stride=kernel)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Embed ``(B, in_channels, T, H, W)`` into ``(B, num_patches, embed_dim)``."""
+    def forward(self, x: torch.Tensor, keep: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Embed ``(B, in_channels, T, H, W)`` into ``(B, num_patches, embed_dim)``.
+
+        With ``keep`` (``(B, num_patches)`` bool, the same number of ``True`` per row) only the
+        kept tubelets are cut out and embedded: ``(B, n_keep, embed_dim)`` in token order. The
+        convolution has kernel = stride, so this equals ``forward(x)[keep]`` at a fraction of
+        the cost when most tokens are masked (pre-training keeps 10%).
+        """
         expected = (self.in_channels, self.num_frames) + self.img_size
         if x.ndim != 5 or tuple(x.shape[1:]) != expected:
             raise ValueError(
                 'holaframe/models/layers/video_patch_embed.py: expected video of shape '
                 f'(B, {", ".join(map(str, expected))}), got {tuple(x.shape)}.')
-        return self.proj(x).flatten(2).transpose(1, 2)
+        if keep is None:
+            return self.proj(x).flatten(2).transpose(1, 2)
+        B = x.shape[0]
+        t, h, w = self.grid_size
+        (kt, kh, kw) = self.proj.kernel_size
+        # (B, t, h, w, C, kt, kh, kw) view: one row per token in the conv weight's layout.
+        cubes = x.reshape(B, self.in_channels, t, kt, h, kh, w, kw).permute(0, 2, 4, 6, 1, 3, 5, 7)
+        picked = cubes[keep.reshape(B, t, h, w)].flatten(1)  # (B * n_keep, C * kt * kh * kw)
+        out = F.linear(picked, self.proj.weight.flatten(1), self.proj.bias)
+        return out.reshape(B, -1, out.shape[-1])

@@ -7,7 +7,7 @@ frame difference. Audio: ``patch x patch`` (time x freq) patches, time-major, ea
 over its values and flattened (time-in-patch, freq-in-patch).
 """
 
-from typing import Sequence
+from typing import Optional, Sequence
 
 import torch
 
@@ -59,7 +59,8 @@ def video_reconstruction_targets(video: torch.Tensor,
                                  std: Sequence[float] = (58.395, 57.12, 57.375),
                                  normalize: bool = True,
                                  frame_diff: bool = False,
-                                 frame_diff_group_size: int = 2) -> torch.Tensor:
+                                 frame_diff_group_size: int = 2,
+                                 select: Optional[torch.Tensor] = None) -> torch.Tensor:
     """Video targets, one row of ``tubelet * patch * patch * C`` values per token.
 
     Args:
@@ -74,11 +75,23 @@ def video_reconstruction_targets(video: torch.Tensor,
             ``frame_diff_group_size`` consecutive frames by its difference to the group's first
             frame, after normalisation (HiCMAE ``use_frame_diff_as_target``).
         frame_diff_group_size (int): Group size of the frame difference. Defaults to 2.
+        select (torch.Tensor, optional): ``(B, N)`` bool tokens to return, the same count per
+            row (the decoded positions). Only those tokens are cut out and normalised when the
+            frame-difference groups lie within a tubelet (the default 2 / 2); the result equals
+            ``targets[select]``.
 
     Returns:
-        torch.Tensor: ``(B, N, tubelet * patch * patch * C)`` float targets.
+        torch.Tensor: ``(B, N, tubelet * patch * patch * C)`` float targets, or
+        ``(B, n_select, ...)`` with ``select``.
     """
     B, C, T, H, W = video.shape
+    if select is not None and (not frame_diff or tubelet_size % frame_diff_group_size == 0):
+        return _selected_video_targets(video, select, tubelet_size, patch_size, mean, std,
+                                       normalize, frame_diff, frame_diff_group_size)
+    if select is not None:  # frame-difference groups span tokens: whole video, then index
+        full = video_reconstruction_targets(video, tubelet_size, patch_size, mean, std,
+                                            normalize, frame_diff, frame_diff_group_size)
+        return full[select].reshape(B, -1, full.shape[-1])
     video = video.float()
     mean_t = video.new_tensor(mean).view(1, C, 1, 1, 1)
     std_t = video.new_tensor(std).view(1, C, 1, 1, 1)
@@ -100,19 +113,50 @@ def video_reconstruction_targets(video: torch.Tensor,
     return patches.flatten(2)
 
 
+def _selected_video_targets(video: torch.Tensor, select: torch.Tensor, tubelet_size: int,
+                            patch_size: int, mean: Sequence[float], std: Sequence[float],
+                            normalize: bool, frame_diff: bool,
+                            group: int) -> torch.Tensor:
+    """:func:`video_reconstruction_targets` for the ``select`` tokens only (groups in tubelets)."""
+    B, C, T, H, W = video.shape
+    if T % tubelet_size or H % patch_size or W % patch_size:
+        raise ValueError(
+            'holaframe/models/losses/reconstruction_targets.py: video of shape '
+            f'{tuple(video.shape)} is not divisible into {tubelet_size}x{patch_size}x'
+            f'{patch_size} tubelets.')
+    t, h, w = T // tubelet_size, H // patch_size, W // patch_size
+    cubes = video.reshape(B, C, t, tubelet_size, h, patch_size, w, patch_size)
+    cubes = cubes.permute(0, 2, 4, 6, 3, 5, 7, 1)  # view: B, t, h, w, p0, p1, p2, C
+    picked = cubes[select.reshape(B, t, h, w)].float()  # (M, p0, p1, p2, C), gathered
+    M = picked.shape[0]
+    pixels = (picked * picked.new_tensor(std) + picked.new_tensor(mean)) / 255.0
+    patches = pixels.reshape(M, 1, -1, C)
+    if normalize:
+        patches = normalize_patch_values(patches)
+    if frame_diff:
+        frames = patches.reshape(M, tubelet_size // group, group, patch_size * patch_size, C)
+        first = frames[:, :, :1]
+        patches = torch.cat([first, frames[:, :, 1:] - first], dim=2)
+    return patches.reshape(B, M // B, -1)
+
+
 @torch.no_grad()
 def audio_reconstruction_targets(audio: torch.Tensor,
                                  patch_size: int = 16,
-                                 normalize: bool = True) -> torch.Tensor:
+                                 normalize: bool = True,
+                                 select: Optional[torch.Tensor] = None) -> torch.Tensor:
     """Audio (fbank) targets, one row of ``patch * patch`` values per token.
 
     Args:
         audio (torch.Tensor): Model input ``(B, 1, time, freq)``.
         patch_size (int): Patch side. Defaults to 16.
         normalize (bool): Per-token normalisation (HiCMAE ``normlize_target_audio``).
+        select (torch.Tensor, optional): ``(B, N)`` bool tokens to return (the same count per
+            row); only those are cut out and normalised.
 
     Returns:
-        torch.Tensor: ``(B, N, patch * patch)`` float targets, tokens time-major.
+        torch.Tensor: ``(B, N, patch * patch)`` float targets, tokens time-major, or
+        ``(B, n_select, patch * patch)`` with ``select``.
     """
     B, C, Tm, F = audio.shape
     if Tm % patch_size or F % patch_size:
@@ -120,8 +164,11 @@ def audio_reconstruction_targets(audio: torch.Tensor,
             'holaframe/models/losses/reconstruction_targets.py: audio of shape '
             f'{tuple(audio.shape)} is not divisible into {patch_size}x{patch_size} patches.')
     t, f = Tm // patch_size, F // patch_size
-    x = audio.float().reshape(B, C, t, patch_size, f, patch_size)
-    x = x.permute(0, 2, 4, 3, 5, 1).reshape(B, t * f, patch_size * patch_size, C)
+    x = audio.reshape(B, C, t, patch_size, f, patch_size).permute(0, 2, 4, 3, 5, 1)
+    if select is not None:
+        x = x[select.reshape(B, t, f)].float().reshape(B, -1, patch_size * patch_size, C)
+    else:
+        x = x.float().reshape(B, t * f, patch_size * patch_size, C)
     if normalize:
         x = normalize_patch_values(x)
     return x.flatten(2)

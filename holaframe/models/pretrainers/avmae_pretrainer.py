@@ -263,14 +263,15 @@ class AVMAEPretrainer(BaseModel):
         Returns:
             tuple[torch.Tensor, torch.Tensor]: ``(B, M_v, D_v)`` and ``(B, M_a, D_a)``.
         """
-        B = inputs['video'].shape[0]
+        # Only the decoded tokens are cut out and normalised (the same values as indexing the
+        # targets of every token).
         tv = video_reconstruction_targets(
             inputs['video'], tubelet_size=self.video_tubelet, patch_size=self.video_patch,
-            **self.video_target_cfg)
+            select=decode_video, **self.video_target_cfg)
         ta = audio_reconstruction_targets(
-            inputs['audio'], patch_size=self.audio_patch, **self.audio_target_cfg)
-        return (tv[decode_video].reshape(B, -1, tv.shape[-1]),
-                ta[decode_audio].reshape(B, -1, ta.shape[-1]))
+            inputs['audio'], patch_size=self.audio_patch, select=decode_audio,
+            **self.audio_target_cfg)
+        return tv, ta
 
     def loss(self, inputs: dict, data_samples=None) -> Dict[str, torch.Tensor]:
         """Eq. (6) for each modality (+ optional contrastive loss); Eq. (7) is their sum.
