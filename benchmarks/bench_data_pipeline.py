@@ -5,7 +5,8 @@ generator into a temporary folder, or read from ``--data``):
 
 * ``finetune``: the paper's input, 16 uniformly sampled frames (decord decodes only those) at
   224 + MFCC-32 in 16 aligned segments (holaframe transforms, ``configs/_base_/datasets``);
-* ``pretrain``: 16 frames at stride 4 at 160 + the HiCMAE fbank (1, 256, 128);
+* ``pretrain``: 16 frames at stride 4 at 160 + the HiCMAE fbank (1, 256, 128); the audio is
+  decoded only for the 2.575 s the fbank reads (``AudioDecode(window=2.575)``);
 * ``naive_finetune`` / ``naive_pretrain``: the baseline of the issue, decoding every frame with
   PyAV and then sampling, and running librosa on the whole waveform (MFCC, or librosa's
   128-bin log-mel for the fbank).
@@ -14,7 +15,7 @@ Each (pipeline, workers) pair runs in a fresh subprocess with a ``torch.utils.da
 (batch size 1; ``num_workers`` 1 or 2, or 0 = in the main process; a warm-up of ``--warmup``
 clips per worker excluded from the timing). Peak memory is the largest resident set size over the
 main process and its workers (sampled with psutil every 50 ms). Clips/s per core = clips/s /
-max(workers, 1).
+max(workers, 1); torch and OpenCV run one compute thread in every process.
 
 Usage::
 
@@ -58,7 +59,8 @@ def holaframe_pipeline(name: str) -> List[dict]:
         dict(type='DecordDecode'),
         dict(type='VideoResize', short_side=160),
         dict(type='VideoRandomCrop', crop_size=160),
-        dict(type='AudioDecode', sample_rate=16000),
+        # Only the 2.575 s the fbank reads (256 frames of 25 ms every 10 ms) are decoded.
+        dict(type='AudioDecode', sample_rate=16000, window=2.575),
         dict(type='AudioFbank', num_mel_bins=128, target_length=256),
         dict(type='PackAVInputs'),
     ]
@@ -134,18 +136,28 @@ def _identity(batch):
     return batch
 
 
+def _one_thread(*_):
+    """One compute thread for torch and OpenCV (main process and every worker), so that the
+    per-core figures of both pipelines are honest."""
+    import cv2
+    import torch
+    torch.set_num_threads(1)
+    cv2.setNumThreads(1)
+
+
 def run_single(files: List[str], name: str, workers: int, warmup: int) -> Dict:
     """Time one pipeline with ``workers`` dataloader workers (in this process)."""
     import psutil
     import torch
-    torch.set_num_threads(1)
+    _one_thread()
     if name.startswith('naive_'):
         ds = NaiveDataset(files, name[len('naive_'):])
     else:
         ds = PipelineDataset(files, holaframe_pipeline(name))
     extra = dict(prefetch_factor=2) if workers > 0 else {}
     loader = torch.utils.data.DataLoader(ds, batch_size=1, num_workers=workers,
-                                         collate_fn=_identity, **extra)
+                                         collate_fn=_identity, worker_init_fn=_one_thread,
+                                         **extra)
     proc = psutil.Process()
     peak = [0]
     stop = threading.Event()

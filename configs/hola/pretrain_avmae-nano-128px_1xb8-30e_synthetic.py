@@ -24,7 +24,7 @@ train_dataloader = dict(
         dict(type='VideoResize', short_side=img_size),
         dict(type='VideoRandomCrop', crop_size=img_size),
         dict(type='VideoFlip', prob=0.5),
-        dict(type='AudioDecode', sample_rate=16000),
+        dict(type='AudioDecode', sample_rate=16000, window=2.575),  # the fbank's 2.575 s only
         dict(type='AudioFbank', num_mel_bins=128, target_length=256),
         dict(type='PackAVInputs'),
     ]))

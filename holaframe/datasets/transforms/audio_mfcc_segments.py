@@ -73,6 +73,11 @@ class AudioMFCCSegments(BaseTransform):
         # Only the span covered by the windows (plus half an FFT of context) is analysed.
         s0 = max(int(np.floor(starts.min() * sr)) - self.n_fft // 2, 0)
         s1 = min(need + self.n_fft // 2, wave.size)
+        if 'audio_window' in results:  # AudioDecode(window=...) decoded only part of the clip
+            w0, w1 = results['audio_window']
+            if s0 < w0 or s1 > w1:
+                raise ValueError(f'{results.get("filename")}: AudioMFCCSegments reads samples '
+                                 f'[{s0}, {s1}) but AudioDecode decoded only [{w0}, {w1})')
         coefs = mfcc(wave[s0:s1], sr, self.n_mfcc, self.n_fft, self.hop_length, self.win_length,
                      self.n_mels)  # = librosa.feature.mfcc: (n_mfcc, M), column j at s0 + j * hop
         times = (s0 + np.arange(coefs.shape[1]) * self.hop_length) / sr

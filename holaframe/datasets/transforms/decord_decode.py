@@ -43,7 +43,10 @@ class DecordDecode(BaseTransform):
             except Exception as e2:
                 raise BadSampleError(f'{results["filename"]}: cannot decode frames '
                                      f'({e}; pyav: {e2})') from e2
-        imgs = np.ascontiguousarray(frames[inverse.reshape(-1)])
+        if uniq.size == inds.size and np.array_equal(uniq, inds):
+            imgs = np.ascontiguousarray(frames)  # distinct increasing indices: no gather copy
+        else:
+            imgs = np.ascontiguousarray(frames[inverse.reshape(-1)])
         if imgs.dtype != np.uint8 or imgs.ndim != 4:
             raise BadSampleError(f'{results["filename"]}: unexpected decoded frames '
                                  f'{imgs.dtype} {imgs.shape}')

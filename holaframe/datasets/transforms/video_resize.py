@@ -17,7 +17,12 @@ def resize_frames(imgs: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
     if imgs.shape[1:3] == (h, w):
         return imgs
     interp = cv2.INTER_AREA if h * w < imgs.shape[1] * imgs.shape[2] else cv2.INTER_LINEAR
-    return np.stack([cv2.resize(f, (w, h), interpolation=interp) for f in imgs])
+    out = np.empty((len(imgs), h, w) + imgs.shape[3:], imgs.dtype)
+    for f, o in zip(imgs, out):  # written in place (no list of frames to stack)
+        r = cv2.resize(f, (w, h), dst=o, interpolation=interp)
+        if r is not o and not np.shares_memory(r, o):  # OpenCV allocated anew
+            o[...] = r.reshape(o.shape)
+    return out
 
 
 @TRANSFORMS.register_module()
