@@ -37,9 +37,6 @@ import tempfile
 import time
 from typing import Dict, List
 
-# As in tools/: idle OpenMP threads sleep instead of spinning (docs/performance.md).
-os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
-
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DEFAULT_MODELS = {
     'tiny': osp.join(REPO, 'configs', 'hola', 'hola_vit-nano_1xb8-10min_synthetic.py'),
@@ -211,6 +208,7 @@ def main(argv=None) -> int:
         machine=platform.machine(),
         cpu_count=os.cpu_count(),
         loadavg=_loadavg(),
+        omp_wait_policy=os.environ.get('OMP_WAIT_POLICY', 'unset (OpenMP default)'),
         results=results)
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     with open(args.out, 'w') as f:

@@ -33,9 +33,6 @@ import sys
 import time
 from typing import Dict, List
 
-# As in tools/: idle OpenMP threads sleep instead of spinning (docs/performance.md).
-os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
-
 import torch
 from torch import nn
 
@@ -44,7 +41,7 @@ MODEL_CFGS = {
     'base': osp.join(REPO, 'configs', '_base_', 'models', 'avmae_vit-base.py'),
     'tiny': osp.join(REPO, 'configs', '_base_', 'models', 'avmae_vit-nano.py'),
 }
-DEFAULT_BATCH = {'base': 2, 'tiny': 4}
+DEFAULT_BATCH = {'base': 8, 'tiny': 4}
 
 
 def _sync(device: torch.device) -> None:
@@ -172,7 +169,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--sizes', nargs='+', default=['base', 'tiny'], choices=list(MODEL_CFGS))
     parser.add_argument('--batch-size', nargs='*', default=[],
-                        help='per-size batch, e.g. base=2 tiny=4 (defaults: base=2, tiny=4)')
+                        help='per-size batch, e.g. base=2 tiny=4 (defaults: base=8, tiny=4)')
     parser.add_argument('--steps', type=int, default=3, help='timed steps per variant')
     parser.add_argument('--warmup', type=int, default=1, help='untimed steps per variant')
     parser.add_argument('--device', default='cpu', help='cpu or cuda[:i]')
@@ -245,6 +242,8 @@ def main(argv=None) -> int:
                      else platform.processor() or platform.machine()),
         torch=torch.__version__, threads=torch.get_num_threads(), steps=args.steps,
         warmup=args.warmup, matmul_peak_flops=peak,
+        omp_wait_policy=os.environ.get('OMP_WAIT_POLICY', 'unset (OpenMP default)'),
+        load_average=os.getloadavg(),
         optimizer='AdamW' + ('' if args.no_fused_adamw else ' (fused=True)'),
         note=('MFU = 3 x forward FLOPs / median step time / measured fp32 matmul FLOP/s; '
               'timings on a shared machine are noisy'),
