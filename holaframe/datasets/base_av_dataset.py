@@ -23,9 +23,14 @@ class BaseAVDataset(BaseDataset, metaclass=ABCMeta):
 
     Bad samples: any error raised while a sample is loaded or transformed is re-raised as a
     :class:`~holaframe.datasets.io.BadSampleError` whose message starts with the file. With
-    ``skip_bad_samples=True`` the sample is skipped instead: the next index is returned (the
-    replacement is deterministic), the file and the reason are appended to the bad-sample list
-    and the index is remembered, so the file is not read again by this process. The list is
+    ``skip_bad_samples=True`` the sample is skipped instead: in training the next index is
+    returned (the replacement is deterministic); in test mode, where every clip must be
+    predicted exactly once, a placeholder for the same clip is returned (zero inputs of the
+    shapes the pipeline produces for the next readable clip, and an ``AVDataSample`` with the
+    clip's ``file``, ``filename``, ``sample_idx`` and ``load_error``): ``VideoMetric`` leaves it
+    out of the metrics and counts it, ``SubmissionWriter`` gives it ``unreadable_score``. The
+    file and the reason are appended to the bad-sample list and the index is remembered, so the
+    file is not read again by this process. The list is
     ``bad_samples_file`` if given, else ``<work_dir>/bad_samples.txt`` where ``work_dir`` is the
     argument or, when it is None, the work dir of the running MMEngine runner (found through its
     logger's log file), else ``work_dirs/bad_samples.txt``. Metadata entries with a missing
@@ -69,7 +74,7 @@ class BaseAVDataset(BaseDataset, metaclass=ABCMeta):
         self.skip_bad_samples = skip_bad_samples
         self.work_dir = work_dir
         self._bad_samples_file = bad_samples_file
-        self._bad_indices: set = set()
+        self._bad_indices: Dict[int, str] = {}  # index -> reason
         # Built with holaframe's registry, so no default scope is needed (its parent, MMEngine's
         # registry, still resolves MMEngine / MMCV transforms).
         pipeline = [TRANSFORMS.build(t) if isinstance(t, dict) else t for t in pipeline]
@@ -117,6 +122,22 @@ class BaseAVDataset(BaseDataset, metaclass=ABCMeta):
         return True
 
     # ------------------------------------------------------------------ bad samples
+    def _unreadable_placeholder(self, idx: int, reason: str, like: dict) -> dict:
+        """Test-mode stand-in for clip ``idx`` that could not be read: zero inputs shaped like
+        ``like['inputs']`` and a data sample naming the clip, with ``load_error``."""
+        from holaframe.structures import AVDataSample
+        info = self.get_data_info(idx)
+        sample = AVDataSample()
+        meta = {k: info[k] for k in ('file', 'filename', 'subset', 'modify_type')
+                if k in info}
+        meta.update(sample_idx=idx, has_audio=False, load_error=reason)
+        sample.set_metainfo(meta)
+        inputs = like['inputs']
+        if isinstance(inputs, dict):
+            inputs = {k: v.new_zeros(v.shape) if hasattr(v, 'new_zeros') else v
+                      for k, v in inputs.items()}
+        return dict(inputs=inputs, data_samples=sample)
+
     @property
     def bad_samples_file(self) -> str:
         """Path of the bad-sample list (resolved at first use)."""
@@ -136,8 +157,11 @@ class BaseAVDataset(BaseDataset, metaclass=ABCMeta):
                       logger='current', level=30)
             self.full_init()
         n = len(self)
+        requested, failure = idx, None
         for _ in range(self.max_refetch + 1):
             if idx in self._bad_indices:
+                if idx == requested and failure is None:
+                    failure = self._bad_indices[idx]
                 idx = (idx + 1) % n
                 continue
             try:
@@ -152,8 +176,10 @@ class BaseAVDataset(BaseDataset, metaclass=ABCMeta):
                     if err is e:
                         raise
                     raise err from e
-                self._bad_indices.add(idx)
+                self._bad_indices[idx] = str(err)
                 self._record(filename, str(err))
+                if idx == requested and failure is None:
+                    failure = str(err)
                 idx = (idx + 1) % n
                 continue
             if data is None:
@@ -163,6 +189,8 @@ class BaseAVDataset(BaseDataset, metaclass=ABCMeta):
                         'returned None')
                 idx = self._rand_another()
                 continue
+            if failure is not None and self.test_mode:
+                return self._unreadable_placeholder(requested, failure, data)
             return data
         raise BadSampleError(f'{type(self).__name__}: no usable sample found after '
                              f'{self.max_refetch} replacements (see {self.bad_samples_file})')

@@ -207,6 +207,27 @@ def test_skip_bad_samples_records_them_and_goes_on(bad_root, tmp_path):
     assert 'zero-byte' in lines[0] and 'not found' in lines[1]
 
 
+def test_skip_bad_samples_in_test_mode_gives_one_placeholder_per_clip(bad_root, tmp_path):
+    """Evaluation must see every clip once: an unreadable clip becomes a placeholder for that
+    clip (zero inputs, its own file and sample_idx, load_error), never a copy of a neighbour."""
+    ds = AVDeepfake1MDataset(data_root=bad_root, subset='train', pipeline=PIPELINE,
+                             skip_bad_samples=True, test_mode=True,
+                             work_dir=str(tmp_path / 'work'))
+    good = ds[0]
+    assert good['data_samples'].metainfo.get('load_error') is None
+    for idx, what in ((1, 'zero-byte'), (2, 'not found'), (3, 'cannot decode')):
+        for _ in range(2):  # the second access uses the remembered reason
+            out = ds[idx]
+            sample = out['data_samples']
+            assert sample.file == ENTRIES[idx]['file'] and sample.sample_idx == idx
+            assert what in sample.load_error
+            assert sample.has_audio is False
+            for key, value in out['inputs'].items():
+                assert value.shape == good['inputs'][key].shape, key
+                assert value.dtype == good['inputs'][key].dtype and not value.any(), key
+    assert len(open(tmp_path / 'work' / 'bad_samples.txt').read().splitlines()) == 3
+
+
 def test_transform_error_is_wrapped_with_the_file(pp_root):
     ds = AVDeepfake1MDataset(data_root=pp_root, subset='train', pipeline=[
         dict(type='DecordInit'), dict(type='UniformSampleFrames', num_frames=4),

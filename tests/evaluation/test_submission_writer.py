@@ -50,3 +50,15 @@ def test_read_submission_rejects_bad_lines(tmp_path):
     path.write_text('a.mp4;0.5\nb.mp4,0.5\n')
     with pytest.raises(ValueError, match='bad.txt:2'):
         read_submission(str(path))
+
+
+def test_unreadable_clip_gets_its_line_with_the_fallback_score(tmp_path):
+    writer = SubmissionWriter(out_file=str(tmp_path / 'sub.txt'), unreadable_score=0.25)
+    samples = _samples(['a.mp4', 'b.mp4'], [0.9, 0.8], [0, 1])
+    samples[1].set_metainfo(dict(load_error='b.mp4: zero-byte file'))
+    writer.process({}, samples)
+    assert writer.evaluate(2) == {'submission/num_lines': 2}
+    assert read_submission(str(tmp_path / 'sub.txt')) == [('a.mp4', pytest.approx(0.9)),
+                                                            ('b.mp4', pytest.approx(0.25))]
+    with pytest.raises(ValueError, match='probability'):
+        SubmissionWriter(out_file='x.txt', unreadable_score=2.0)

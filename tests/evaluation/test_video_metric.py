@@ -166,3 +166,21 @@ def test_tensor_scores_on_any_device():
     metric = VideoMetric()
     metric.process({}, [ds, make_samples([0], [0.1])[0]])
     assert metric.evaluate(2)['video/auc'] == 1.0
+
+
+def test_unreadable_clips_are_left_out_and_counted():
+    """A dataset placeholder (load_error) must not enter the metrics with a stand-in score."""
+    samples = make_samples(LABELS, SCORES)
+    bad = make_samples([1, 0], [0.0, 1.0], start=100)  # would change the AUC if counted
+    for sample in bad:
+        sample.set_metainfo(dict(load_error=f'{sample.file}: zero-byte file'))
+    metric = VideoMetric(leading_silence_audit=True)
+    for sample in samples:
+        sample.set_metainfo(dict(leading_silence=0.1))
+    metric.process({}, samples + bad)  # the audit does not try to read the unreadable files
+    out = metric.compute_metrics(list(metric.results))
+    assert out['num_clips'] == 60 and out['num_unreadable'] == 2
+    assert out['auc'] == pytest.approx(brute_force_auc(LABELS, SCORES))
+    clean = VideoMetric()
+    clean.process({}, samples)
+    assert 'num_unreadable' not in clean.compute_metrics(list(clean.results))

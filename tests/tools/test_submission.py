@@ -86,3 +86,24 @@ def test_submission_writer_format(tmp_path):
         write_submission(path, [('a.mp4', 0.5), ('a.mp4', 0.5)])
     with pytest.raises(ValueError, match='Invalid'):
         write_submission(path, [('a;b.mp4', 0.5)])
+
+
+@pytest.mark.slow
+def test_submission_with_an_unreadable_testA_clip(tmp_path, synthetic_avdf_root):
+    """One corrupt clip must not cost the run: with skip_bad_samples its line gets the fallback
+    score, every other clip its prediction, and the file is recorded."""
+    import shutil
+    root = str(tmp_path / 'data')
+    shutil.copytree(synthetic_avdf_root, root)
+    expected = [line.strip() for line in open(osp.join(root, 'testA_files.txt')) if line.strip()]
+    open(osp.join(root, 'testA', expected[2]), 'wb').close()  # zero-byte file
+    cfg_path, ckpt_path = write_tiny_detector(str(tmp_path), root, 'testA')
+    sub = tmp_path / 'testA_submission.txt'
+    work = tmp_path / 'work'
+    _run_test_tool(tmp_path, cfg_path, ckpt_path, str(work), '--submission', str(sub),
+                   '--cfg-options', 'test_dataloader.dataset.skip_bad_samples=True')
+    lines = [line.split(';') for line in sub.read_text().splitlines()]
+    assert [f for f, _ in lines] == expected
+    assert float(lines[2][1]) == 0.5
+    bad = (work / 'bad_samples.txt').read_text()
+    assert expected[2] in bad and 'zero-byte' in bad

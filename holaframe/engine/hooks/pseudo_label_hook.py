@@ -237,6 +237,8 @@ class PseudoLabelHook(Hook):
         with torch.no_grad():
             for batch in self._predict_loader:
                 for sample in model.test_step(batch):
+                    if get_field(sample, 'load_error') is not None:
+                        continue  # unreadable clip (dataset placeholder): never a pseudo-label
                     file = get_field(sample, 'file')
                     if file is None:
                         raise KeyError('PseudoLabelHook: unlabeled samples need a `file` '

@@ -17,7 +17,10 @@ class SubmissionWriter(BaseMetric):
     Works for labeled (train/val) and unlabeled (testA/testB) subsets: labels are not read.
     Records are deduplicated by clip (distributed padding) and the number of lines is checked
     against the dataset length. The order is ``file_list`` when given, else ascending
-    ``sample_idx`` (holaframe datasets keep the file-list order).
+    ``sample_idx`` (holaframe datasets keep the file-list order). A clip that could not be read
+    (``load_error`` metainfo: the placeholder of a dataset with ``skip_bad_samples``) still gets
+    its line, with ``unreadable_score``, and is named in a warning: the challenge expects one
+    line per file of the list.
 
     Args:
         out_file (str): Submission text file to write (on rank 0).
@@ -26,6 +29,8 @@ class SubmissionWriter(BaseMetric):
         collect_device (str): ``cpu`` or ``gpu``, for collecting results from the ranks.
         prefix (str, optional): Metric name prefix; default ``submission``.
         collect_dir (str, optional): Directory for collection through the file system.
+        unreadable_score (float): Score written for clips that could not be read (default 0.5,
+            the uninformative probability).
     """
 
     default_prefix = 'submission'
@@ -35,10 +40,14 @@ class SubmissionWriter(BaseMetric):
                  file_list: Optional[str] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
-                 collect_dir: Optional[str] = None) -> None:
+                 collect_dir: Optional[str] = None,
+                 unreadable_score: float = 0.5) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix, collect_dir=collect_dir)
+        if not 0.0 <= unreadable_score <= 1.0:
+            raise ValueError(f'unreadable_score must be a probability, got {unreadable_score}')
         self.out_file = out_file
         self.file_list = file_list
+        self.unreadable_score = float(unreadable_score)
         self._size: Optional[int] = None
 
     def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
@@ -56,9 +65,12 @@ class SubmissionWriter(BaseMetric):
             if score is None:
                 raise KeyError(f'SubmissionWriter: no `pred_score` for {file}.')
             idx = get_field(sample, 'sample_idx')
+            error = get_field(sample, 'load_error')
             self.results.append(
-                dict(key=clip_key(sample), file=str(file), score=to_float(score),
-                     order=-1 if idx is None else int(idx)))
+                dict(key=clip_key(sample), file=str(file),
+                     score=self.unreadable_score if error is not None else to_float(score),
+                     order=-1 if idx is None else int(idx),
+                     load_error=None if error is None else str(error)))
 
     def evaluate(self, size: int) -> dict:
         """Remember the dataset length, then collect and write.
@@ -76,6 +88,11 @@ class SubmissionWriter(BaseMetric):
             results (list[dict]): Records of all ranks.
         """
         records = deduplicate(results, type(self).__name__)
+        unreadable = [r['file'] for r in records if r.get('load_error')]
+        if unreadable:
+            print_log(f'SubmissionWriter: {len(unreadable)} clip(s) could not be read and get '
+                      f'score {self.unreadable_score}: {unreadable[:5]}'
+                      f'{" ..." if len(unreadable) > 5 else ""}', logger='current', level=30)
         entries = [(r['file'], r['score']) for r in records]
         if self.file_list:
             entries = order_entries(entries, read_file_list(self.file_list))

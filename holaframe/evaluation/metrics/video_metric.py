@@ -40,7 +40,9 @@ class VideoMetric(BaseMetric):
       :mod:`holaframe.evaluation.leading_silence` for the definition.
 
     Each clip is counted once: records are deduplicated by the ``file`` metainfo (else
-    ``sample_idx``) after collection from all ranks. Clips with label -1 (unlabeled) are ignored;
+    ``sample_idx``) after collection from all ranks. Clips that could not be read (a
+    ``load_error`` metainfo, from a dataset with ``skip_bad_samples``) are left out and counted
+    as ``num_unreadable`` (present only when not 0). Clips with label -1 (unlabeled) are ignored;
     a set without any labeled clip yields no metric (with a warning). A set with only one class
     raises a ``ValueError``.
 
@@ -93,6 +95,7 @@ class VideoMetric(BaseMetric):
                                "model's predictions; got a sample without it.")
             gt = get_field(sample, 'gt_label')
             label = -1 if gt is None else int(to_float(gt))
+            error = get_field(sample, 'load_error')
             record = dict(
                 key=clip_key(sample),
                 file=get_field(sample, 'file', get_field(sample, 'sample_idx')),
@@ -101,8 +104,11 @@ class VideoMetric(BaseMetric):
                 groups={
                     k: str(get_field(sample, k))
                     for k in self.group_by if get_field(sample, k) is not None
-                })
-            if self.leading_silence_audit:
+                },
+                load_error=None if error is None else str(error))
+            if error is not None:  # unreadable clip (dataset placeholder): no audio to audit
+                record['leading_silence'] = None
+            elif self.leading_silence_audit:
                 silence = get_field(sample, 'leading_silence')
                 if silence is None and get_field(sample, 'has_audio', True):
                     filename = get_field(sample, 'filename')
@@ -119,6 +125,13 @@ class VideoMetric(BaseMetric):
             results (list[dict]): Records of all ranks.
         """
         records = deduplicate(results, type(self).__name__)
+        unreadable = [r for r in records if r.get('load_error')]
+        if unreadable:
+            print_log(
+                f'VideoMetric: {len(unreadable)} of {len(records)} clips could not be read and '
+                f'are left out of the metrics (e.g. {unreadable[0]["load_error"]}); see the '
+                'bad-sample list in the work dir.', logger='current', level=logging.WARNING)
+            records = [r for r in records if not r.get('load_error')]
         labeled = [r for r in records if r['label'] in (0, 1)]
         if len(labeled) < len(records):
             print_log(
@@ -127,12 +140,14 @@ class VideoMetric(BaseMetric):
                 logger='current',
                 level=logging.WARNING)
         if not labeled:
-            return {}
+            return {'num_unreadable': len(unreadable)} if unreadable else {}
         labels = np.array([r['label'] for r in labeled], dtype=np.int64)
         scores = np.array([r['score'] for r in labeled], dtype=np.float64)
 
         metrics: Dict[str, float] = binary_video_metrics(labels, scores, self.threshold)
         metrics['num_clips'] = len(labeled)
+        if unreadable:
+            metrics['num_unreadable'] = len(unreadable)
         for key in self.group_by:
             metrics.update(self._group_metrics(key, labeled, labels, scores))
         if self.leading_silence_audit:
