@@ -27,8 +27,8 @@ def normalize_patch_values(patches: torch.Tensor, eps: float = 1e-6) -> torch.Te
     return (patches - mean) / (std + eps)
 
 
-def patchify_video(video: torch.Tensor, tubelet_size: int, patch_size: int) -> torch.Tensor:
-    """``(B, C, T, H, W)`` -> ``(B, t*h*w, tubelet*patch*patch, C)`` in token order."""
+def tubelet_view(video: torch.Tensor, tubelet_size: int, patch_size: int) -> torch.Tensor:
+    """``(B, C, T, H, W)`` -> the view ``(B, t, h, w, tubelet, patch, patch, C)`` (no copy)."""
     B, C, T, H, W = video.shape
     if T % tubelet_size or H % patch_size or W % patch_size:
         raise ValueError(
@@ -37,8 +37,14 @@ def patchify_video(video: torch.Tensor, tubelet_size: int, patch_size: int) -> t
             f'{patch_size} tubelets.')
     t, h, w = T // tubelet_size, H // patch_size, W // patch_size
     x = video.reshape(B, C, t, tubelet_size, h, patch_size, w, patch_size)
-    x = x.permute(0, 2, 4, 6, 3, 5, 7, 1)  # B, t, h, w, p0, p1, p2, C
-    return x.reshape(B, t * h * w, tubelet_size * patch_size * patch_size, C)
+    return x.permute(0, 2, 4, 6, 3, 5, 7, 1)
+
+
+def patchify_video(video: torch.Tensor, tubelet_size: int, patch_size: int) -> torch.Tensor:
+    """``(B, C, T, H, W)`` -> ``(B, t*h*w, tubelet*patch*patch, C)`` in token order."""
+    x = tubelet_view(video, tubelet_size, patch_size)
+    B, t, h, w = x.shape[:4]
+    return x.reshape(B, t * h * w, tubelet_size * patch_size * patch_size, x.shape[-1])
 
 
 def unpatchify_video(patches: torch.Tensor, grid: Sequence[int], tubelet_size: int,
@@ -118,16 +124,9 @@ def _selected_video_targets(video: torch.Tensor, select: torch.Tensor, tubelet_s
                             normalize: bool, frame_diff: bool,
                             group: int) -> torch.Tensor:
     """:func:`video_reconstruction_targets` for the ``select`` tokens only (groups in tubelets)."""
-    B, C, T, H, W = video.shape
-    if T % tubelet_size or H % patch_size or W % patch_size:
-        raise ValueError(
-            'holaframe/models/losses/reconstruction_targets.py: video of shape '
-            f'{tuple(video.shape)} is not divisible into {tubelet_size}x{patch_size}x'
-            f'{patch_size} tubelets.')
-    t, h, w = T // tubelet_size, H // patch_size, W // patch_size
-    cubes = video.reshape(B, C, t, tubelet_size, h, patch_size, w, patch_size)
-    cubes = cubes.permute(0, 2, 4, 6, 3, 5, 7, 1)  # view: B, t, h, w, p0, p1, p2, C
-    picked = cubes[select.reshape(B, t, h, w)].float()  # (M, p0, p1, p2, C), gathered
+    cubes = tubelet_view(video, tubelet_size, patch_size)  # B, t, h, w, p0, p1, p2, C
+    B, C = video.shape[:2]
+    picked = cubes[select.reshape(cubes.shape[:4])].float()  # (M, p0, p1, p2, C), gathered
     M = picked.shape[0]
     pixels = (picked * picked.new_tensor(std) + picked.new_tensor(mean)) / 255.0
     patches = pixels.reshape(M, 1, -1, C)
