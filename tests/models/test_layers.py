@@ -181,7 +181,7 @@ def test_audio_patch_embed_time_major():
     assert pe(x[:, 0]).shape == (1, 8, 4)  # (B, time, freq) accepted too
 
 
-@pytest.mark.parametrize('kind', ['video', 'audio'])
+@pytest.mark.parametrize('kind', ['video', 'audio', 'mfcc'])
 def test_patch_embed_keep_equals_full_embedding_indexed(kind):
     """Embedding only the kept tokens (pre-training) = embedding all, then indexing; grads too."""
     torch.manual_seed(0)
@@ -189,9 +189,12 @@ def test_patch_embed_keep_equals_full_embedding_indexed(kind):
         pe = VideoPatchEmbed(img_size=(32, 48), patch_size=16, embed_dim=8, num_frames=4,
                              tubelet_size=2)
         x = torch.randn(3, 3, 4, 32, 48)
-    else:
+    elif kind == 'audio':
         pe = AudioPatchEmbed(spec_size=(64, 32), patch_size=16, embed_dim=8)
         x = torch.randn(3, 1, 64, 32)
+    else:
+        pe = MFCCTokenEmbed(num_segments=8, num_coeffs=32, embed_dim=8)
+        x = torch.randn(3, 8, 32)
     n = pe.num_patches
     keep = torch.zeros(3, n, dtype=torch.bool)
     for row in range(3):  # 3 kept tokens per row, different positions

@@ -1,6 +1,5 @@
 """Shared machinery of the HiCMAE-compatible ViT encoders (not registered itself)."""
 
-import inspect
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -52,7 +51,8 @@ def resolve_arch(arch: Union[str, dict], file: str, **overrides) -> Dict[str, fl
 class BaseViTEncoder(BaseModule):
     """Patch embedding + fixed sin-cos table + HiCMAE :class:`Block` stack + final ``norm``.
 
-    Subclasses set ``self.patch_embed`` (with ``num_patches`` and ``grid_size``) before calling
+    Subclasses set ``self.patch_embed`` (with ``num_patches``, ``grid_size`` and a
+    ``forward(x, keep=None)`` that embeds only the ``keep`` tokens when given) before calling
     :meth:`_build_transformer`. State-dict keys follow HiCMAE: ``patch_embed.proj.*``,
     ``blocks.{i}.{norm1,attn.qkv,attn.q_bias,attn.v_bias,attn.proj,norm2,mlp.fc1,mlp.fc2}.*``,
     ``norm.*``. The position table is a non-persistent buffer ``pos_embed`` ``(1, N, C)`` (not in
@@ -110,8 +110,7 @@ class BaseViTEncoder(BaseModule):
         Args:
             x (torch.Tensor): Encoder input.
             keep (torch.Tensor, optional): ``(B, N)`` bool tokens to keep (the same count per
-                row). Patch embeddings that accept ``keep`` embed only those tokens (cheaper,
-                same result); others embed all tokens and are then indexed.
+                row); the patch embedding embeds only those (cheaper, same result).
 
         Returns:
             torch.Tensor: ``(B, N, C)``, or ``(B, n_keep, C)`` in token order with ``keep``.
@@ -120,11 +119,7 @@ class BaseViTEncoder(BaseModule):
             x = self.patch_embed(x)
             return x + self.pos_embed.to(dtype=x.dtype)
         B = keep.shape[0]
-        if 'keep' in inspect.signature(self.patch_embed.forward).parameters:
-            x = self.patch_embed(x, keep=keep)
-        else:
-            x = self.patch_embed(x)
-            x = x[keep].reshape(B, -1, x.shape[-1])
+        x = self.patch_embed(x, keep=keep)
         pos = self.pos_embed.to(dtype=x.dtype).expand(B, -1, -1)
         return x + pos[keep].reshape(B, -1, x.shape[-1])
 

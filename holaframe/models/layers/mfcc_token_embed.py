@@ -1,6 +1,7 @@
 """Token embedding of per-segment audio features (the paper's MFCC fine-tuning input)."""
 
 import warnings
+from typing import Optional
 
 import torch
 from torch import nn
@@ -47,11 +48,17 @@ class MFCCTokenEmbed(nn.Module):
             state_dict.pop(prefix + 'proj.weight')
             state_dict.pop(prefix + 'proj.bias', None)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Embed ``(B, num_segments, num_coeffs)`` into ``(B, num_segments, embed_dim)``."""
+    def forward(self, x: torch.Tensor, keep: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Embed ``(B, num_segments, num_coeffs)`` into ``(B, num_segments, embed_dim)``.
+
+        With ``keep`` (``(B, num_segments)`` bool, the same count per row) only the kept
+        segments are embedded: ``(B, n_keep, embed_dim)``, equal to ``forward(x)[keep]``.
+        """
         expected = (self.num_segments, self.num_coeffs)
         if x.ndim != 3 or tuple(x.shape[1:]) != expected:
             raise ValueError(
                 'holaframe/models/layers/mfcc_token_embed.py: expected MFCC segments of shape '
                 f'(B, {expected[0]}, {expected[1]}), got {tuple(x.shape)}.')
+        if keep is not None:
+            x = x[keep].reshape(x.shape[0], -1, x.shape[-1])
         return self.proj(x)
