@@ -22,8 +22,8 @@ import time
 import psutil
 from mmengine.hooks import Hook
 
+from holaframe.engine.runner import build_runner, load_config
 from holaframe.registry import HOOKS
-from holaframe.utils.launch import build_runner, load_config
 
 _START = time.time()
 

@@ -11,7 +11,7 @@ jobs, ``cpu_s / threads`` approximates the wall time the clip would take on idle
 
 ``--precisions`` (default ``fp32 int8``) times each model in each precision: ``int8`` is the fp32
 model with its linear layers dynamically quantized
-(:func:`holaframe.utils.quantization.quantize_dynamic_int8`, same weights). The precisions take
+(:func:`holaframe.deploy.quantization.quantize_dynamic_int8`, same weights). The precisions take
 turns clip by clip, so load changes on a shared machine hit them alike. Each JSON row has a
 ``precision``; an ``int8`` row also has ``max_abs_score_diff``, the largest difference of the
 fake probability from the fp32 model's on the same clips.
@@ -101,7 +101,7 @@ def time_model(name: str, config: str, clips: List[str], warmup: int,
         if precision == 'fp32':
             models[precision] = fp32
         elif precision == 'int8':
-            from holaframe.utils.quantization import quantize_dynamic_int8
+            from holaframe.deploy.quantization import quantize_dynamic_int8
             models[precision] = quantize_dynamic_int8(fp32)  # a copy, same weights
         else:
             raise ValueError(f'unknown precision {precision!r}; choose among {PRECISIONS}')

@@ -21,9 +21,9 @@ import os.path as osp
 
 from mmengine.config import DictAction
 
-from holaframe.evaluation.evaluator_setup import add_test_outputs, leading_silence_audit_cfg
+from holaframe.apis.evaluator_setup import add_test_outputs, leading_silence_audit_cfg
+from holaframe.engine.runner import build_runner, load_config
 from holaframe.utils.checkpoint import allow_mmengine_checkpoints
-from holaframe.utils.launch import build_runner, load_config
 
 
 def parse_args():

@@ -17,8 +17,8 @@ import argparse
 import torch
 from mmengine.config import DictAction
 
+from holaframe.engine.runner import build_runner, load_config
 from holaframe.utils.checkpoint import allow_mmengine_checkpoints
-from holaframe.utils.launch import build_runner, load_config
 
 
 def parse_args():

@@ -1,7 +1,7 @@
 """High-level APIs (inference)."""
 
+from holaframe.deploy import quantize_dynamic_int8
 from holaframe.utils.checkpoint import allow_mmengine_checkpoints, load_weights
-from holaframe.utils.quantization import quantize_dynamic_int8
 
 from .inference import collect_videos, inference_detector, init_detector
 

@@ -42,7 +42,7 @@ def init_detector(config: Union[str, Config],
         cfg_options (dict, optional): Overrides merged into the config.
         quantize (str, optional): ``'int8'``: after the weights are loaded, quantize the
             ``nn.Linear`` layers (attention projections included) dynamically to int8 with
-            :func:`holaframe.utils.quantization.quantize_dynamic_int8`; CPU only, inference only,
+            :func:`holaframe.deploy.quantization.quantize_dynamic_int8`; CPU only, inference only,
             the data pre-processor untouched. None (default) keeps fp32.
 
     Returns:
@@ -83,7 +83,7 @@ def init_detector(config: Union[str, Config],
     model.to(device)
     model.eval()
     if quantize == 'int8':
-        from holaframe.utils.quantization import quantize_dynamic_int8
+        from holaframe.deploy.quantization import quantize_dynamic_int8
         model = quantize_dynamic_int8(model, inplace=True)
     return model
 

@@ -1,4 +1,4 @@
-"""Opt-in int8 dynamic quantization (holaframe.utils.quantization, init_detector(quantize=))."""
+"""Opt-in int8 dynamic quantization (holaframe.deploy.quantization, init_detector(quantize=))."""
 
 import glob
 import os.path as osp
@@ -13,7 +13,7 @@ from torch.ao.nn.quantized.dynamic import Linear as DynamicQuantizedLinear
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from tiny_detector import write_tiny_detector  # noqa: E402
 
-import holaframe.utils.quantization as hq  # noqa: E402
+import holaframe.deploy.quantization as hq  # noqa: E402
 from holaframe.apis import inference_detector, init_detector, quantize_dynamic_int8  # noqa: E402
 from holaframe.models.layers import Attention, Block, CrossAttention, CSBlock  # noqa: E402
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from mmengine.config import Config
 
+from holaframe.apis.evaluator_setup import add_test_outputs, leading_silence_audit_cfg
 from holaframe.datasets.transforms import TrimLeadingSilence
-from holaframe.evaluation.evaluator_setup import add_test_outputs, leading_silence_audit_cfg
 
 SR, FPS, N = 16000, 25, 100  # a 4 s clip
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
+from holaframe.datasets.leading_silence import leading_silence_seconds
 from holaframe.evaluation import VideoMetric, binary_video_metrics, rank_auc
-from holaframe.evaluation.leading_silence import leading_silence_seconds
 from holaframe.registry import METRICS
 from holaframe.structures import AVDataSample
 

@@ -5,7 +5,7 @@ from typing import Dict
 import numpy as np
 from mmcv.transforms import BaseTransform
 
-from holaframe.evaluation.leading_silence import leading_silence_seconds
+from holaframe.datasets.leading_silence import leading_silence_seconds
 from holaframe.registry import TRANSFORMS
 
 
@@ -18,7 +18,7 @@ class TrimLeadingSilence(BaseTransform):
     instead of looking at the forgery loses accuracy. Insert it right after the frame sampler
     (``UniformSampleFrames`` ...) and before ``DecordDecode`` and the audio feature transforms;
     it needs ``AudioDecode`` before it. The onset is the first sounding 25 ms frame as defined
-    in :mod:`holaframe.evaluation.leading_silence`; with ``n`` frames and onset frame ``f0`` the
+    in :mod:`holaframe.datasets.leading_silence`; with ``n`` frames and onset frame ``f0`` the
     sampled indices ``i`` become ``f0 + floor(i * (n - f0) / n)``: the same relative positions
     over the trimmed clip. ``AudioMFCCSegments``, ``AudioFrameLogMel`` and ``AudioFbank`` (with its
     default ``align='clip'``) cut their audio windows at the sampled frames' times, so the audio

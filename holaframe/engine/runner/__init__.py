@@ -1,5 +1,6 @@
-"""Runner-side extensions (loops)."""
+"""Runner-side extensions: process-group start-up, config loading and runner construction."""
 
-from .dist_env import init_dist_env
+from .dist_env import default_dist_backend, init_dist_env
+from .launch import build_runner, load_config
 
-__all__: list = ['init_dist_env']
+__all__: list = ['init_dist_env', 'default_dist_backend', 'build_runner', 'load_config']

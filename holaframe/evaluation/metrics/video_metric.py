@@ -37,7 +37,7 @@ class VideoMetric(BaseMetric):
       between the model's score and the leading silence (high = the model may time the silence),
       ``silence/mean_real_s``, ``silence/mean_fake_s`` and ``silence/num_no_audio`` (clips
       without an audio track, left out of the audit). See
-      :mod:`holaframe.evaluation.leading_silence` for the definition.
+      :mod:`holaframe.datasets.leading_silence` for the definition.
 
     Each clip is counted once: records are deduplicated by the ``file`` metainfo (else
     ``sample_idx``) after collection from all ranks. Clips that could not be read (a

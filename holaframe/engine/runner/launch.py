@@ -5,9 +5,9 @@ from typing import Optional
 
 from mmengine.config import Config
 
-from holaframe.engine.runner.dist_env import default_dist_backend, init_dist_env
+from holaframe.utils.setup_env import register_all_modules
 
-from .setup_env import register_all_modules
+from .dist_env import default_dist_backend, init_dist_env
 
 
 def load_config(path: str,
