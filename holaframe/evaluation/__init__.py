@@ -1,15 +1,14 @@
-"""Evaluation: metrics, the challenge submission format, ROC curves, the leading-silence audit."""
+"""Evaluation: metrics, the challenge submission format, the leading-silence audit."""
 
 from .functional import binary_video_metrics, check_binary_labels, rank_auc
 from .leading_silence import file_leading_silence, leading_silence_seconds
 from .metrics import *  # noqa: F401,F403
 from .metrics import SubmissionWriter, VideoMetric
-from .roc import save_roc_curve
 from .submission import read_submission, write_submission
 
 __all__ = [
     'VideoMetric', 'SubmissionWriter', 'binary_video_metrics',
     'check_binary_labels', 'rank_auc',
-    'file_leading_silence', 'leading_silence_seconds', 'save_roc_curve', 'read_submission',
+    'file_leading_silence', 'leading_silence_seconds', 'read_submission',
     'write_submission'
 ]

@@ -209,7 +209,7 @@ class VideoMetric(BaseMetric):
     def _dump(self, labeled: List[Dict], labels: np.ndarray, scores: np.ndarray) -> None:
         """Write the optional ROC image and per-clip scores."""
         if self.roc_file:
-            from holaframe.evaluation.roc import save_roc_curve
+            from holaframe.visualization.roc import save_roc_curve
             save_roc_curve(labels, scores, self.roc_file, title=self.prefix or 'ROC')
             print_log(f'ROC curve saved to {self.roc_file}', logger='current')
         if self.scores_file:
