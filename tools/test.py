@@ -6,6 +6,8 @@ Runs the config's ``test_dataloader`` / ``test_evaluator`` and writes the metric
 (``<relative path>;<score>`` in the subset's file-list order), for labeled and unlabeled
 subsets. ``--leading-silence-audit`` measures the leading-silence leak and re-scores the clips
 with their leading silence trimmed (metrics prefixed ``trimmed/``); see docs/evaluation.md.
+``--show-dir DIR`` writes the plots: ``roc.png``, ``score_histograms.png`` (per manipulation
+type) and per-clip frame-score timelines (``timelines/``) for models that predict frame scores.
 """
 
 import os
@@ -15,13 +17,18 @@ import os
 # before torch is imported; an explicit value in the environment wins.
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 
+# Plots are written to files, never shown: no display is needed.
+import matplotlib  # noqa: E402
+
+matplotlib.use('Agg')
+
 import argparse
 import json
 import os.path as osp
 
 from mmengine.config import DictAction
 
-from holaframe.apis.evaluator_setup import add_test_outputs, leading_silence_audit_cfg
+from holaframe.apis import evaluator_setup
 from holaframe.engine.runner import build_runner, load_config
 from holaframe.utils.checkpoint import allow_mmengine_checkpoints
 
@@ -48,6 +55,15 @@ def parse_args():
         '--leading-silence-audit',
         action='store_true',
         help='also score the clips with their leading silence trimmed (labeled subsets)')
+    parser.add_argument(
+        '--show-dir',
+        help='write the plots (ROC, score histograms per manipulation type, frame-score '
+        'timelines) to this directory')
+    parser.add_argument(
+        '--max-timelines',
+        type=int,
+        default=16,
+        help='most per-clip frame-score timelines written with --show-dir')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
     if 'LOCAL_RANK' not in os.environ:
@@ -63,13 +79,17 @@ def main():
     cfg.load_from = args.checkpoint
     cfg.resume = False
 
-    add_test_outputs(cfg, cfg.work_dir, args.submission, args.leading_silence_audit)
+    evaluator_setup.add_test_outputs(cfg, cfg.work_dir, args.submission,
+                                     args.leading_silence_audit)
+    if args.show_dir:
+        evaluator_setup.add_show_dir(cfg, args.show_dir, args.max_timelines)
 
     runner = build_runner(cfg)
     with allow_mmengine_checkpoints():  # weights_only=True load of MMEngine checkpoints
         metrics = dict(runner.test() or {})
         if args.leading_silence_audit:
-            audit_runner = build_runner(leading_silence_audit_cfg(cfg, cfg.work_dir))
+            audit_runner = build_runner(
+                evaluator_setup.leading_silence_audit_cfg(cfg, cfg.work_dir))
             metrics.update(audit_runner.test() or {})
 
     if runner.rank == 0:

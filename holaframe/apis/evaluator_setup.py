@@ -1,4 +1,4 @@
-"""Config edits used by ``tools/test.py``: output files, submission, leading-silence audit."""
+"""Config edits of ``tools/test.py``: output files, submission, plots, leading-silence audit."""
 
 import copy
 import os.path as osp
@@ -98,7 +98,35 @@ def leading_silence_audit_cfg(cfg: Config, work_dir: str) -> Config:
     if not metrics:
         raise ValueError('The leading-silence audit needs a VideoMetric in test_evaluator.')
     audit.test_evaluator = metrics
+    plots = (audit.get('default_hooks') or {}).get('visualization')
+    if plots and plots.get('out_dir'):  # --show-dir: the trimmed run's plots in a sub-folder
+        plots['out_dir'] = osp.join(plots['out_dir'], 'trimmed')
     # A distinct name: MMEngine keys its logger and visualizer instances by experiment name.
     stamp = time.strftime('%Y%m%d_%H%M%S', time.localtime())
     audit.experiment_name = f'{audit.get("experiment_name") or "test"}_trimmed_{stamp}'
     return audit
+
+
+def add_show_dir(cfg: Config, show_dir: str, max_timelines: int = 16) -> Config:
+    """Make the test run write its plots (ROC, score histograms, frame timelines) to ``show_dir``.
+
+    Adds ``DeepfakeVisualizationHook(out_dir=show_dir)`` as ``default_hooks.visualization`` and,
+    when the config uses MMEngine's plain ``Visualizer`` (or none), switches it to
+    ``DeepfakeVisualizer`` with the same vis backends, so the plots also reach them (e.g.
+    TensorBoard).
+
+    Args:
+        cfg (Config): The test config (changed in place and returned).
+        show_dir (str): Output folder of the plots.
+        max_timelines (int): Most per-clip frame-score timelines written.
+    """
+    hooks = cfg.get('default_hooks') or ConfigDict()
+    hooks['visualization'] = ConfigDict(type='DeepfakeVisualizationHook', out_dir=show_dir,
+                                        max_timelines=max_timelines)
+    cfg.default_hooks = hooks
+    visualizer = cfg.get('visualizer')
+    if visualizer is None:
+        cfg.visualizer = ConfigDict(type='DeepfakeVisualizer')
+    elif visualizer.get('type') in ('Visualizer', 'mmengine.Visualizer'):
+        visualizer['type'] = 'DeepfakeVisualizer'
+    return cfg

@@ -44,15 +44,19 @@ def test_train_resume_and_test(synthetic_avdf_root, tmp_path):
     assert 'resumed epoch: 1' in (out.stdout + out.stderr)
     assert (work / 'epoch_2.pth').is_file()
 
-    # tools/test.py on the labeled val subset writes the metrics JSON.
+    # tools/test.py on the labeled val subset writes the metrics JSON and, with --show-dir,
+    # the plots.
     test_work = tmp_path / 'test'
+    show = tmp_path / 'show'
     test_opts = _data_options(synthetic_avdf_root) + [
         'test_dataloader.dataset.type=AVDeepfake1MDataset',
         'test_dataloader.dataset.subset=val', 'test_dataloader.dataset.test_mode=True']
     _run(['tools/test.py', CONFIG, str(work / 'epoch_2.pth'), '--work-dir', str(test_work),
-          '--cfg-options', *test_opts])
+          '--show-dir', str(show), '--cfg-options', *test_opts])
     metrics = json.loads((test_work / 'metrics.json').read_text())
     assert 0.0 <= metrics['video/auc'] <= 1.0
+    for name in ('roc.png', 'score_histograms.png'):
+        assert (show / name).read_bytes()[:4] == b'\x89PNG', name
 
 
 def test_train_rejects_missing_config(tmp_path):
