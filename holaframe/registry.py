@@ -3,7 +3,9 @@
 Every registry is a child of the MMEngine root registry of the same kind, so configs can mix
 holaframe and MMEngine components. ``locations`` names the module that, once imported, has
 registered every holaframe component of that kind; MMEngine imports it lazily the first time a
-component is looked up in the ``holaframe`` scope. ``tests/test_registry.py`` imports every entry.
+component is looked up in the ``holaframe`` scope. Registries that hold no holaframe component
+have no ``locations``. ``tests/test_registry.py`` checks that every location registers something
+of its kind and that every registered component lives under one of its registry's locations.
 
 Model components (encoders, maskers, fusion blocks, refiners, heads, detectors, pre-trainers,
 ...) all live in :data:`MODELS`; their *family* is the sub-package that defines them (see
@@ -42,51 +44,46 @@ __all__ = [
     'VISBACKENDS', 'FUNCTIONS', 'ALL_REGISTRIES'
 ]
 
+# ``locations`` is given only where holaframe registers components of that kind; the other
+# registries hold none of holaframe's own and resolve names through their MMEngine parent.
+
 # Training loop machinery.
-RUNNERS = Registry('runner', parent=MMENGINE_RUNNERS, locations=['holaframe.engine'])
-RUNNER_CONSTRUCTORS = Registry(
-    'runner constructor', parent=MMENGINE_RUNNER_CONSTRUCTORS, locations=['holaframe.engine'])
-LOOPS = Registry('loop', parent=MMENGINE_LOOPS, locations=['holaframe.engine'])
+RUNNERS = Registry('runner', parent=MMENGINE_RUNNERS)
+RUNNER_CONSTRUCTORS = Registry('runner constructor', parent=MMENGINE_RUNNER_CONSTRUCTORS)
+LOOPS = Registry('loop', parent=MMENGINE_LOOPS)
 HOOKS = Registry('hook', parent=MMENGINE_HOOKS, locations=['holaframe.engine.hooks'])
 STRATEGIES = Registry(
     'strategy', parent=MMENGINE_STRATEGIES, locations=['holaframe.engine.strategies'])
-LOG_PROCESSORS = Registry(
-    'log_processor', parent=MMENGINE_LOG_PROCESSORS, locations=['holaframe.engine'])
+LOG_PROCESSORS = Registry('log_processor', parent=MMENGINE_LOG_PROCESSORS)
 
 # Optimisation.
-OPTIMIZERS = Registry('optimizer', parent=MMENGINE_OPTIMIZERS, locations=['holaframe.engine'])
-OPTIM_WRAPPERS = Registry(
-    'optim_wrapper', parent=MMENGINE_OPTIM_WRAPPERS, locations=['holaframe.engine'])
+OPTIMIZERS = Registry('optimizer', parent=MMENGINE_OPTIMIZERS)
+OPTIM_WRAPPERS = Registry('optim_wrapper', parent=MMENGINE_OPTIM_WRAPPERS)
 OPTIM_WRAPPER_CONSTRUCTORS = Registry(
-    'optimizer wrapper constructor',
-    parent=MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS,
-    locations=['holaframe.engine'])
-PARAM_SCHEDULERS = Registry(
-    'parameter scheduler', parent=MMENGINE_PARAM_SCHEDULERS, locations=['holaframe.engine'])
+    'optimizer wrapper constructor', parent=MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS)
+PARAM_SCHEDULERS = Registry('parameter scheduler', parent=MMENGINE_PARAM_SCHEDULERS)
 
 # Data.
 DATASETS = Registry('dataset', parent=MMENGINE_DATASETS, locations=['holaframe.datasets'])
-DATA_SAMPLERS = Registry(
-    'data sampler', parent=MMENGINE_DATA_SAMPLERS, locations=['holaframe.datasets'])
+DATA_SAMPLERS = Registry('data sampler', parent=MMENGINE_DATA_SAMPLERS)
 TRANSFORMS = Registry(
     'transform', parent=MMENGINE_TRANSFORMS, locations=['holaframe.datasets.transforms'])
 
 # Models.
 MODELS = Registry('model', parent=MMENGINE_MODELS, locations=['holaframe.models'])
 MODEL_WRAPPERS = Registry(
-    'model_wrapper', parent=MMENGINE_MODEL_WRAPPERS, locations=['holaframe.models'])
+    'model_wrapper', parent=MMENGINE_MODEL_WRAPPERS, locations=['holaframe.engine.strategies'])
 WEIGHT_INITIALIZERS = Registry(
     'weight initializer', parent=MMENGINE_WEIGHT_INITIALIZERS, locations=['holaframe.models'])
-TASK_UTILS = Registry('task util', parent=MMENGINE_TASK_UTILS, locations=['holaframe.models'])
+TASK_UTILS = Registry('task util', parent=MMENGINE_TASK_UTILS)
 
 # Evaluation and visualisation.
 METRICS = Registry('metric', parent=MMENGINE_METRICS, locations=['holaframe.evaluation'])
-EVALUATOR = Registry('evaluator', parent=MMENGINE_EVALUATOR, locations=['holaframe.evaluation'])
+EVALUATOR = Registry('evaluator', parent=MMENGINE_EVALUATOR)
 VISUALIZERS = Registry(
     'visualizer', parent=MMENGINE_VISUALIZERS, locations=['holaframe.visualization'])
-VISBACKENDS = Registry(
-    'vis_backend', parent=MMENGINE_VISBACKENDS, locations=['holaframe.visualization'])
-FUNCTIONS = Registry('function', parent=MMENGINE_FUNCTIONS, locations=['holaframe.datasets'])
+VISBACKENDS = Registry('vis_backend', parent=MMENGINE_VISBACKENDS)
+FUNCTIONS = Registry('function', parent=MMENGINE_FUNCTIONS)
 
 #: Every holaframe registry by its attribute name (used by tests and the component listing).
 ALL_REGISTRIES = {

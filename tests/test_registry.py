@@ -10,7 +10,12 @@ from mmengine.registry import DefaultScope, Registry
 
 from holaframe import registry
 from holaframe.registry import ALL_REGISTRIES, MODELS
-from holaframe.utils import COMPONENT_FAMILIES, component_family, list_components
+from holaframe.utils import (
+    COMPONENT_FAMILIES,
+    component_family,
+    list_components,
+    register_all_modules,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -19,9 +24,29 @@ REPO = Path(__file__).resolve().parents[1]
 def test_every_location_imports(name):
     reg = ALL_REGISTRIES[name]
     assert reg.scope == 'holaframe'
-    assert reg._locations, f'{name} has no locations'
     for location in reg._locations:
         importlib.import_module(location)
+
+
+def _under(module: str, location: str) -> bool:
+    return module == location or module.startswith(location + '.')
+
+
+@pytest.mark.parametrize('name', sorted(ALL_REGISTRIES))
+def test_locations_match_what_is_registered(name):
+    """No dead location, and every holaframe component is under one of its registry's."""
+    register_all_modules(init_default_scope=False)
+    reg = ALL_REGISTRIES[name]
+    modules = {cls.__module__ for cls in reg.module_dict.values()
+               if cls.__module__.startswith('holaframe.')}
+    for location in reg._locations:
+        assert any(_under(m, location) for m in modules), (
+            f'holaframe/registry.py: {name} lists location {location!r}, which registers no '
+            f'{reg.name}; remove it')
+    for module in modules:
+        assert any(_under(module, loc) for loc in reg._locations), (
+            f'holaframe/registry.py: {name} has a component from {module} but no location '
+            f'covering it (locations {reg._locations})')
 
 
 @pytest.mark.parametrize('name', sorted(ALL_REGISTRIES))

@@ -54,6 +54,33 @@ def test_mmengine_optimizer_registration_runs_twice():
     assert 'FusedAdam' in OPTIMIZERS.module_dict
 
 
+def test_patch_applied_by_the_strategy_not_by_imports(tmp_path):
+    """Importing holaframe patches nothing; the first strategy patches once, later ones reuse."""
+    code = f"""
+import sys
+from mmengine._strategy import deepspeed as mm_ds
+from holaframe.utils import register_all_modules
+register_all_modules()
+from holaframe.engine.strategies import HolaDeepSpeedStrategy, deepspeed_compat as dc
+shim = sys.modules.get(dc.ONEBIT_MODULE)
+assert not getattr(shim, '__holaframe_shim__', False), 'shim installed at import'
+assert not getattr(mm_ds.register_deepspeed_optimizers, '__holaframe_idempotent__', False)
+HolaDeepSpeedStrategy(work_dir={str(tmp_path)!r}, env_kwargs=dict(launcher='none'))
+wrapped = mm_ds.register_deepspeed_optimizers
+assert wrapped.__holaframe_idempotent__
+HolaDeepSpeedStrategy(work_dir={str(tmp_path)!r}, env_kwargs=dict(launcher='none'))
+assert mm_ds.register_deepspeed_optimizers is wrapped
+assert dc.patch_mmengine_deepspeed() is False
+print('lazy patch ok')
+"""
+    import subprocess
+    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS='1')
+    proc = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                          env=env, cwd=str(tmp_path))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert 'lazy patch ok' in proc.stdout
+
+
 def test_two_strategies_in_one_process(tmp_path):
     a = make_strategy(tmp_path, zero_stage=1)
     b = make_strategy(tmp_path, zero_stage=3)

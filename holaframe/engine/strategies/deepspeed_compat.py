@@ -1,6 +1,9 @@
 """Compatibility of MMEngine 0.10.7's DeepSpeed strategy with current DeepSpeed releases.
 
-Two problems are fixed here, both only when needed and without touching installed files:
+Two problems are fixed here, both only when needed and without touching installed files. Nothing
+is patched when this module (or holaframe) is imported: ``HolaDeepSpeedStrategy.__init__`` calls
+:func:`patch_mmengine_deepspeed`, which applies the fixes once per process, so only runs that use
+the strategy are affected.
 
 1. ``mmengine._strategy.deepspeed.register_deepspeed_optimizers`` imports
    ``deepspeed.runtime.fp16.onebit`` (``OnebitAdam``, ``OnebitLamb``, ``ZeroOneAdam``), a module
@@ -89,10 +92,22 @@ def make_optimizer_registration_idempotent() -> None:
     mm_ds.register_deepspeed_optimizers = register_once
 
 
-def patch_mmengine_deepspeed() -> None:
-    """Apply both fixes (safe to call many times)."""
+_PATCHED = False
+
+
+def patch_mmengine_deepspeed() -> bool:
+    """Apply both fixes once per process (later calls do nothing).
+
+    Returns:
+        bool: True when this call applied them, False when they were already applied.
+    """
+    global _PATCHED
+    if _PATCHED:
+        return False
     install_onebit_shim()
     make_optimizer_registration_idempotent()
+    _PATCHED = True
+    return True
 
 
 @contextlib.contextmanager

@@ -11,6 +11,7 @@ from typing import Callable, List, Optional, Union
 
 import torch
 import torch.nn as nn
+from mmengine._strategy.deepspeed import DeepSpeedStrategy
 from mmengine.logging import print_log
 from mmengine.optim import BaseOptimWrapper
 
@@ -22,13 +23,7 @@ from .deepspeed_compat import (
     patch_mmengine_deepspeed,
     skip_cpu_shm_comm_build,
 )
-
-# Must run before MMEngine's DeepSpeedStrategy registers DeepSpeed's optimizers (see module doc).
-patch_mmengine_deepspeed()
-
-from mmengine._strategy.deepspeed import DeepSpeedStrategy  # noqa: E402
-
-from .hola_deep_speed_engine_wrapper import HolaDeepSpeedEngineWrapper  # noqa: E402
+from .hola_deep_speed_engine_wrapper import HolaDeepSpeedEngineWrapper
 
 try:
     import deepspeed
@@ -133,6 +128,9 @@ class HolaDeepSpeedStrategy(DeepSpeedStrategy):
         self._reduce_log_vars = reduce_log_vars
         self._broadcast_buffers = broadcast_buffers
         self._sync_bn = sync_bn
+        # MMEngine's __init__ registers DeepSpeed's optimizers: fix that first (once per
+        # process; see deepspeed_compat).
+        patch_mmengine_deepspeed()
         super().__init__(
             zero_optimization=zero_optimization,
             gradient_clipping=gradient_clipping,
