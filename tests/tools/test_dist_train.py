@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Optional
 
 import pytest
 import torch
@@ -73,9 +74,11 @@ custom_hooks = [dict(type='DistProbeHook')]
     return path
 
 
-def toy_zero2_config(path: Path, strategy: Path = ZERO2) -> Path:
-    """Write a ZeRO-2 (or ``strategy``) config of a LayerNorm MLP on in-memory clips."""
-    path.write_text(f"""_base_ = [{str(RUNTIME)!r}, {str(strategy)!r}]
+def toy_zero2_config(path: Path, strategy: Optional[Path] = ZERO2) -> Path:
+    """Write a ZeRO-2 (or ``strategy``; None: no strategy base) config of a LayerNorm MLP on
+    in-memory clips."""
+    bases = [str(RUNTIME)] + ([str(strategy)] if strategy else [])
+    path.write_text(f"""_base_ = {bases!r}
 custom_imports = dict(imports=['tests.engine.dist_helpers'], allow_failed_imports=False)
 model = dict(type='DistToyDetector', data_preprocessor=dict(type='AVDataPreprocessor'))
 train_dataloader = dict(batch_size=2, num_workers=0,
@@ -245,10 +248,12 @@ def test_first_step_loss_two_ranks_equals_one_rank_double_batch(tmp_path):
     assert abs(two[0]['iters'][0]['loss'] - one['iters'][0]['loss']) < 1e-5
 
 
-def test_plain_ddp_two_ranks_on_cpu(tmp_path):
-    """The ddp strategy base trains with 2 gloo processes (no torch.cuda call on CPU)."""
-    ddp = REPO / 'configs' / '_base_' / 'strategies' / 'ddp.py'
-    cfg = toy_zero2_config(tmp_path / 'toy_ddp.py', strategy=ddp)
+@pytest.mark.parametrize('strategy', ['ddp.py', None])
+def test_plain_ddp_two_ranks_on_cpu(tmp_path, strategy):
+    """DDP trains with 2 gloo processes (no torch.cuda call on CPU), with the ddp strategy base
+    and without any strategy base (as the paper configs are)."""
+    base = REPO / 'configs' / '_base_' / 'strategies' / strategy if strategy else None
+    cfg = toy_zero2_config(tmp_path / 'toy_ddp.py', strategy=base)
     run_tool('tools/dist_train.sh', str(cfg), '2', '--work-dir', str(tmp_path / 'ddp'),
              '--cfg-options', 'train_cfg.max_iters=2')
     rank0, rank1 = probes(tmp_path / 'ddp')

@@ -3,6 +3,7 @@
 import os.path as osp
 from typing import Optional
 
+import torch
 from mmengine.config import Config
 
 from holaframe.utils.setup_env import register_all_modules
@@ -41,6 +42,29 @@ def load_config(path: str,
     return cfg
 
 
+def cpu_ddp_wrapper_cfg(cfg: Config) -> dict:
+    """The DDP wrapper config of a plain ``Runner`` started by a launcher on a CPU-only machine.
+
+    MMEngine's default wrapper passes ``device_ids=[LOCAL_RANK]``, which PyTorch's
+    ``DistributedDataParallel`` rejects for a module on the CPU. A config without
+    ``model_wrapper_cfg`` gets MMEngine's default wrapper with ``device_ids=None``; a DDP
+    ``model_wrapper_cfg`` without ``device_ids`` gets ``device_ids=None``; any other wrapper
+    config is returned unchanged.
+
+    Args:
+        cfg (Config): The experiment config.
+    """
+    wrapper = cfg.get('model_wrapper_cfg')
+    if wrapper is None:
+        return dict(type='MMDistributedDataParallel', device_ids=None, broadcast_buffers=False,
+                    find_unused_parameters=cfg.get('find_unused_parameters', False))
+    wrapper = dict(wrapper)
+    if wrapper.get('type', 'MMDistributedDataParallel') in ('MMDistributedDataParallel',
+                                                            'DistributedDataParallel'):
+        wrapper.setdefault('device_ids', None)
+    return wrapper
+
+
 def build_runner(cfg: Config):
     """Build ``Runner`` or the runner named by ``cfg.runner_type`` (e.g. ``FlexibleRunner``)."""
     register_all_modules(init_default_scope=False)
@@ -52,6 +76,8 @@ def build_runner(cfg: Config):
             # process group started here first makes the Runner skip it.
             dist_cfg = dict(cfg.env_cfg.get('dist_cfg', {}))
             init_dist_env(cfg.launcher, dist_cfg.pop('backend', None), **dist_cfg)
+            if not torch.cuda.is_available():
+                cfg.model_wrapper_cfg = cpu_ddp_wrapper_cfg(cfg)
         return Runner.from_cfg(cfg)
     if runner_type == 'FlexibleRunner':
         from mmengine.runner import FlexibleRunner
