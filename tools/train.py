@@ -19,6 +19,7 @@ from mmengine.config import DictAction
 
 from holaframe.engine.runner import build_runner, load_config
 from holaframe.utils.checkpoint import allow_mmengine_checkpoints
+from holaframe.utils.pretrained import check_pretrained_checkpoints, drop_pretrained_inits
 
 
 def parse_args():
@@ -78,6 +79,15 @@ def main():
     if args.seed is not None:
         cfg.setdefault('randomness', {})
         cfg.randomness.seed = args.seed
+    if cfg.get('resume') or cfg.get('load_from'):
+        # Every weight comes from that checkpoint: the pre-trained initialisation is not needed.
+        drop_pretrained_inits(cfg)
+    else:
+        # A missing pre-trained checkpoint stops the run now, before any data is read.
+        try:
+            check_pretrained_checkpoints(cfg)
+        except FileNotFoundError as exc:
+            raise SystemExit(f'tools/train.py: {exc}') from None
 
     runner = build_runner(cfg)
     # torch >= 2.6 loads with weights_only=True by default: allow-list exactly what MMEngine

@@ -5,6 +5,7 @@ from .detectors import *  # noqa: F401,F403
 from .encoders import *  # noqa: F401,F403
 from .fusion import *  # noqa: F401,F403
 from .heads import *  # noqa: F401,F403
+from .initializers import *  # noqa: F401,F403
 from .layers import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .maskers import *  # noqa: F401,F403

@@ -12,7 +12,7 @@ from holaframe.registry import DATASETS, MODELS
 from holaframe.utils import register_all_modules
 
 REPO = Path(__file__).resolve().parents[2]
-CFG = REPO / 'configs' / 'hola' / 'pretrain_avmae-nano_1xb4-20e_synthetic.py'
+CFG = REPO / 'configs' / 'avmae' / 'avmae_vit-nano_1xb4-20e_synthetic.py'
 SIZE = 32  # frames shrunk from the config's 64 px to keep the test short (grid 8 x 2 x 2)
 STEPS, LR, WARMUP = 100, 5e-3, 5
 

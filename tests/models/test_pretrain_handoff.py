@@ -1,5 +1,5 @@
-"""Hand-off: a HOLA detector built with init_cfg Pretrained from a holaframe AV-MAE checkpoint
-(written by the MMEngine Runner) starts from exactly the pre-trained encoder weights."""
+"""Hand-off: a HOLA detector whose config names an AV-MAE checkpoint (written by the MMEngine
+Runner) starts from exactly the pre-trained encoder weights, positions mapped to its grid."""
 
 import copy
 import glob
@@ -16,7 +16,7 @@ from holaframe.utils import register_all_modules
 from holaframe.utils.checkpoint import allow_mmengine_checkpoints
 
 REPO = Path(__file__).resolve().parents[2]
-PRETRAIN_CFG = REPO / 'configs' / 'hola' / 'pretrain_avmae-nano_1xb4-20e_synthetic.py'
+PRETRAIN_CFG = REPO / 'configs' / 'avmae' / 'avmae_vit-nano_1xb4-20e_synthetic.py'
 FINETUNE_CFG = REPO / 'configs' / 'hola' / 'hola_vit-nano_1xb8-10min_synthetic.py'
 
 
@@ -43,27 +43,28 @@ def pretrain_checkpoint(synthetic_avdf_root, tmp_path_factory):
 
 
 def _detector_cfg(checkpoint: str) -> dict:
-    cfg = Config.fromfile(str(FINETUNE_CFG))
-    model = copy.deepcopy(cfg.model)
+    from holaframe.engine.runner import load_config
     # The pre-trainer's fusion encoder has 2 layers (HiCMAE layout).
-    model.fusion_encoder.depth = 2
-    for name in ('video_encoder', 'audio_encoder', 'fusion_encoder'):
-        model[name]['init_cfg'] = dict(type='Pretrained', checkpoint=checkpoint,
-                                       prefix=f'{name}.')
-    return model
+    cfg = load_config(str(FINETUNE_CFG), dict(pretrained=checkpoint,
+                                               **{'model.fusion_encoder.depth': 2}))
+    return copy.deepcopy(cfg.model)
 
 
 @pytest.mark.slow
 def test_detector_starts_from_pretrained_encoders(pretrain_checkpoint):
     checkpoint, pretrained = pretrain_checkpoint
-    register_all_modules(init_default_scope=False)
+    register_all_modules(init_default_scope=True)
     torch.manual_seed(123)
     detector = MODELS.build(_detector_cfg(checkpoint))
     fresh = {k: v.clone() for k, v in detector.state_dict().items()}
-    # A Runner checkpoint also pickles the message hub (HistoryBuffer, numpy); MMEngine's
-    # `Pretrained` init reads it with torch.load(weights_only=True) inside this allow-list.
+    # A Runner checkpoint also pickles the message hub (HistoryBuffer, numpy); it is read with
+    # torch.load(weights_only=True) and this allow-list.
     with allow_mmengine_checkpoints():
         detector.init_weights()
+    # The pre-training grid (64 px: 4 x 4 patches) travels with the weights; the detector's
+    # 112 px grid (7 x 7) gets the mapped positions.
+    assert detector.video_encoder.pos_grid.tolist() == [8, 4, 4]
+    assert detector.video_encoder.grid_size == (8, 7, 7)
     loaded = detector.state_dict()
     compared = 0
     for name in ('video_encoder', 'audio_encoder', 'fusion_encoder'):
@@ -86,18 +87,19 @@ def test_detector_starts_from_pretrained_encoders(pretrain_checkpoint):
 
 
 def test_experiment_pair_transfers_every_encoder_and_fusion_weight():
-    """The pre-training experiment's AV-MAE (128 px, 1 fusion layer) has exactly the nano
-    detector's encoder and fusion tensors, except the audio patch embedding (fbank vs MFCC)."""
+    """The nano AV-MAE (128 px, 1 fusion layer) has exactly the nano detector's encoder and
+    fusion tensors, except the audio patch embedding (fbank vs MFCC)."""
     register_all_modules(init_default_scope=False)
-    hola = REPO / 'configs' / 'hola'
     pre = MODELS.build(Config.fromfile(
-        str(hola / 'pretrain_avmae-nano-128px_1xb8-30e_synthetic.py')).model).state_dict()
-    ft_cfg = Config.fromfile(str(hola / 'hola_vit-nano_1xb8-10min_synthetic_avmae-init.py'))
+        str(REPO / 'configs' / 'avmae' / 'avmae_vit-nano-128px_1xb8-30e_synthetic.py')).model
+    ).state_dict()
+    ft_cfg = Config.fromfile(str(FINETUNE_CFG))
     for part in ('video_encoder', 'audio_encoder', 'fusion_encoder'):
-        assert ft_cfg.model[part].init_cfg.prefix == part + '.'
-        assert ft_cfg.model[part].init_cfg.checkpoint.endswith(
-            'pretrain_avmae-nano-128px_1xb8-30e_synthetic/epoch_30.pth')
-    ft_cfg.model.pop('init_cfg', None)
+        init = ft_cfg.model[part].init_cfg
+        assert (init.type, init.prefix, init.variable) == ('PretrainedPart', part + '.',
+                                                           'pretrained')
+        assert init.checkpoint == ft_cfg.pretrained
+    assert ft_cfg.pretrained.endswith('avmae_vit-nano-128px_1xb8-30e_synthetic/epoch_30.pth')
     det = MODELS.build(ft_cfg.model).state_dict()
     skipped = []
     for part in ('video_encoder', 'audio_encoder', 'fusion_encoder'):
@@ -109,6 +111,7 @@ def test_experiment_pair_transfers_every_encoder_and_fusion_weight():
                 skipped.append(key)
                 continue
             assert key in pre_keys, f'{key} is not pre-trained'
-            assert pre[key].shape == det[key].shape, key
+            if not key.endswith('pos_grid'):  # the encoder maps the grid itself
+                assert pre[key].shape == det[key].shape, key
         assert not pre_keys - det_keys - {k for k in pre_keys if 'patch_embed' in k}, part
     assert skipped, 'the MFCC embedding should be the only part left at its own init'

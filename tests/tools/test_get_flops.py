@@ -116,7 +116,7 @@ def test_shapes_inferred_and_batch(tmp_path):
 
 def test_get_flops_pins_the_paper_faithful_tiny_config(tmp_path):
     """A silent change in the cost of the tiny HOLA config fails here (detectron2's habit)."""
-    cfg = osp.join(REPO_ROOT, 'configs', 'hola', 'hola_vit-nano_1xb8-10min_synthetic.py')
+    cfg = osp.join(REPO_ROOT, 'configs', 'hola', 'hola_vit-nano_scratch_1xb8-10min_synthetic.py')
     result = _tool().main([cfg, '--out-json', str(tmp_path / 'nano.json')])
     assert result['shapes'] == dict(video=[3, 16, 112, 112], audio=[16, 32])
     assert result['params'] == 748_834

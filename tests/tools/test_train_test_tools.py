@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-CONFIG = 'configs/hola/hola_vit-nano_1xb8-10min_synthetic.py'
+CONFIG = 'configs/hola/hola_vit-nano_scratch_1xb8-10min_synthetic.py'
 
 
 def _run(args, **kwargs):

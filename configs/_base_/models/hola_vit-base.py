@@ -6,19 +6,18 @@
 # Where the paper is silent: L = 16 (one position per frame / MFCC segment), C = 512 (encoder
 # width), N = 2 LGCF layers, 8 heads everywhere, drop path 0.1 in the encoders (HiCMAE's
 # fine-tuning default), fixed sin-cos positions added after the neck.
-# Pre-trained weights (converted with tools/model_converters/hicmae2holaframe.py) load through
-# `init_cfg`, e.g. video_encoder=dict(init_cfg=dict(type='Pretrained', checkpoint=...,
-# prefix='video_encoder.')); HiCMAE's sin-cos tables are fixed, so its 160 px checkpoints load
-# at 224 px.
-# (No module-level variables here: dataset configs define `num_frames` / `img_size`.)
+# The experiment configs add the pre-trained initialisation (a `pretrained` variable and a
+# PretrainedPart init_cfg on each encoder); this file is the architecture only.
 model = dict(
     type='HOLADetector',
     data_preprocessor=dict(
         type='AVDataPreprocessor', mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375]),
-    video_encoder=dict(type='VideoViTEncoder', arch='base', img_size=224, num_frames=16,
-                       tubelet_size=2, drop_path_rate=0.1),
-    audio_encoder=dict(type='AudioViTEncoder', arch='base', input_type='mfcc', num_segments=16,
-                       num_coeffs=32, drop_path_rate=0.1),
+    video_encoder=dict(
+        type='VideoViTEncoder', arch='base', img_size=224, num_frames=16, tubelet_size=2,
+        drop_path_rate=0.1),
+    audio_encoder=dict(
+        type='AudioViTEncoder', arch='base', input_type='mfcc', num_segments=16, num_coeffs=32,
+        drop_path_rate=0.1),
     fusion_encoder=dict(type='HiCMAEFusionEncoder', embed_dim=512, depth=2, num_heads=8),
     neck=dict(type='TemporalAlignmentNeck', in_channels_video=512, in_channels_audio=512,
               out_channels=512, in_length_video=8 * 14 * 14, in_length_audio=16, out_length=16),

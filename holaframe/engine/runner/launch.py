@@ -6,6 +6,7 @@ from typing import Optional
 import torch
 from mmengine.config import Config
 
+from holaframe.utils.pretrained import bind_checkpoint_variables
 from holaframe.utils.setup_env import register_all_modules
 
 from .dist_env import default_dist_backend, init_dist_env
@@ -28,6 +29,8 @@ def load_config(path: str,
     cfg = Config.fromfile(path)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
+    # `pretrained=...` (also from --cfg-options) reaches every init_cfg that names it.
+    bind_checkpoint_variables(cfg)
     cfg.launcher = launcher
     if work_dir is not None:
         cfg.work_dir = work_dir

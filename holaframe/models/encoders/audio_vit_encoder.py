@@ -37,7 +37,9 @@ class AudioViTEncoder(BaseViTEncoder):
         num_coeffs (int): MFCC coefficients per segment. Defaults to 32.
         embed_dim, depth, num_heads, mlp_ratio (optional): Override the arch values.
         qkv_bias, qk_scale, drop_rate, attn_drop_rate, drop_path_rate, init_values, norm_eps,
-            with_cp, init_cfg: As in :class:`VideoViTEncoder`.
+            with_cp, pos_grid, init_cfg: As in :class:`VideoViTEncoder` (fbank grid:
+            ``(time, frequency)``; MFCC grid: ``(T,)``, placed at the centre frequency of an
+            fbank ``pos_grid``).
     """
 
     _file = 'holaframe/models/encoders/audio_vit_encoder.py'
@@ -62,6 +64,7 @@ class AudioViTEncoder(BaseViTEncoder):
                  init_values: float = 0.,
                  norm_eps: float = 1e-6,
                  with_cp: bool = False,
+                 pos_grid: Optional[Sequence[int]] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         settings = resolve_arch(arch, self._file, embed_dim=embed_dim, depth=depth,
@@ -79,4 +82,4 @@ class AudioViTEncoder(BaseViTEncoder):
                              f'{input_type!r}.')
         self.input_type = input_type
         self._build_transformer(settings, qkv_bias, qk_scale, drop_rate, attn_drop_rate,
-                                drop_path_rate, init_values, norm_eps, with_cp)
+                                drop_path_rate, init_values, norm_eps, with_cp, pos_grid)

@@ -2,12 +2,15 @@
 
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
+import warnings
+
 import torch
 import torch.utils.checkpoint as cp
+from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from torch import nn
 
-from holaframe.models.layers import Block, get_sinusoid_encoding_table
+from holaframe.models.layers import Block, map_sinusoid_table
 
 #: Sizes selectable with ``arch``. ``tiny``/``small``/``base`` have the shapes of HiCMAE-T/S/B
 #: (``avit_dim256/384/512_patch16_160_a256`` with 10 blocks), so their released checkpoints
@@ -57,13 +60,23 @@ class BaseViTEncoder(BaseModule):
     ``blocks.{i}.{norm1,attn.qkv,attn.q_bias,attn.v_bias,attn.proj,norm2,mlp.fc1,mlp.fc2}.*``,
     ``norm.*``. The position table is a non-persistent buffer ``pos_embed`` ``(1, N, C)`` (not in
     the state dict, as in HiCMAE).
+
+    Positions across resolutions: the persistent buffer ``pos_grid`` (in the state dict) records
+    the token grid on which the positions were learned (the pre-training grid). When it differs
+    from this encoder's ``grid_size`` (pre-training at 160 px, fine-tuning at 224 px), each token
+    gets the position it would have had on that grid (:func:`map_sinusoid_table`), so pre-trained
+    weights keep their meaning. Loading a state dict sets ``pos_grid`` from the checkpoint (one
+    info line when the positions are mapped); a checkpoint without it (e.g. one converted from
+    HiCMAE without its input size) loads with a warning and keeps this encoder's own grid, or the
+    ``pos_grid`` given to the constructor.
     """
 
     _file = 'holaframe/models/encoders/base_vit_encoder.py'
 
     def _build_transformer(self, settings: dict, qkv_bias: bool, qk_scale: Optional[float],
                            drop_rate: float, attn_drop_rate: float, drop_path_rate: float,
-                           init_values: float, norm_eps: float, with_cp: bool) -> None:
+                           init_values: float, norm_eps: float, with_cp: bool,
+                           pos_grid: Optional[Sequence[int]] = None) -> None:
         self.embed_dim = int(settings['embed_dim'])
         self.depth = int(settings['depth'])
         self.num_heads = int(settings['num_heads'])
@@ -71,9 +84,12 @@ class BaseViTEncoder(BaseModule):
         self.num_patches = self.patch_embed.num_patches
         self.grid_size = tuple(self.patch_embed.grid_size)
         self.with_cp = with_cp
+        self.register_buffer('pos_grid', torch.tensor(self.grid_size, dtype=torch.long))
         self.register_buffer(
-            'pos_embed', get_sinusoid_encoding_table(self.num_patches, self.embed_dim),
+            'pos_embed', map_sinusoid_table(self.grid_size, self.grid_size, self.embed_dim),
             persistent=False)
+        if pos_grid is not None:
+            self.set_pos_grid(pos_grid)
         self.pos_drop = nn.Dropout(drop_rate)
         dpr = [x.item() for x in torch.linspace(0, drop_path_rate, self.depth)]
         self.blocks = nn.ModuleList([
@@ -84,9 +100,9 @@ class BaseViTEncoder(BaseModule):
         self.norm = nn.LayerNorm(self.embed_dim, eps=norm_eps)
 
     def init_weights(self) -> None:
-        """HiCMAE initialisation (trunc-normal std 0.02 for Linear, zero biases, unit norms),
-        unless ``init_cfg`` asks for something else (e.g. ``type='Pretrained'``)."""
-        if self.init_cfg is None:
+        """HiCMAE initialisation (trunc-normal std 0.02 for Linear, zero biases, unit norms), then
+        ``init_cfg`` if given (e.g. ``PretrainedPart``: what it does not load keeps this init)."""
+        if not self._is_init:
             for m in self.modules():
                 if isinstance(m, nn.Linear):
                     nn.init.trunc_normal_(m.weight, std=.02)
@@ -95,9 +111,46 @@ class BaseViTEncoder(BaseModule):
                 elif isinstance(m, nn.LayerNorm):
                     nn.init.ones_(m.weight)
                     nn.init.zeros_(m.bias)
-            self._is_init = True
-        else:
+        if self.init_cfg is not None:
             super().init_weights()
+        self._is_init = True
+
+    def set_pos_grid(self, grid: Sequence[int]) -> None:
+        """Use positions learned on ``grid`` (see the class docstring).
+
+        Args:
+            grid (Sequence[int]): Token grid of the pre-training, e.g. ``(8, 10, 10)``.
+        """
+        grid = tuple(int(g) for g in grid)
+        if not grid or min(grid) <= 0:
+            raise ValueError(f'{self._file}: pos_grid must be positive sizes, got {grid}.')
+        self.pos_grid = torch.tensor(grid, dtype=torch.long, device=self.pos_grid.device)
+        self.pos_embed = map_sinusoid_table(grid, self.grid_size, self.embed_dim).to(
+            device=self.pos_embed.device, dtype=self.pos_embed.dtype)
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
+                              unexpected_keys, error_msgs) -> None:
+        key = prefix + 'pos_grid'
+        saved = state_dict.get(key)
+        if saved is None:
+            super()._load_from_state_dict(state_dict, prefix, local_metadata, strict,
+                                          missing_keys, unexpected_keys, error_msgs)
+            if key in missing_keys:
+                missing_keys.remove(key)
+            warnings.warn(
+                f'{self._file}: the checkpoint has no {key!r} (the token grid its positions '
+                f'were learned on); assuming {tuple(self.pos_grid.tolist())}. If it was '
+                f'trained on another grid (HiCMAE releases: 160 px, video (8, 10, 10), audio '
+                f'(16, 8)), give the encoder pos_grid=... .', stacklevel=2)
+            return
+        grid = tuple(int(round(float(g))) for g in saved.reshape(-1).tolist())
+        if grid != tuple(self.pos_grid.tolist()):
+            self.set_pos_grid(grid)  # also resizes the buffer so that the copy below fits
+        if grid != self.grid_size:
+            print_log(f'{prefix or type(self).__name__ + "."}: positions learned on token grid '
+                      f'{grid} mapped to this grid {self.grid_size}', logger='current')
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
+                                      unexpected_keys, error_msgs)
 
     @property
     def num_layers(self) -> int:

@@ -19,7 +19,7 @@ class VideoViTEncoder(BaseViTEncoder):
 
     Attributes: ``embed_dim``, ``depth``, ``num_heads``, ``num_patches`` (N),
     ``grid_size`` ``(T / tubelet, H / p, W / p)`` (token index ``t*h*w + row*w + col``),
-    ``pos_embed`` buffer ``(1, N, C)``.
+    ``pos_embed`` buffer ``(1, N, C)``, ``pos_grid`` (the grid the positions were learned on).
 
     Args:
         arch (str | dict): ``'nano'``, ``'tiny'``, ``'small'`` or ``'base'`` (see
@@ -40,6 +40,9 @@ class VideoViTEncoder(BaseViTEncoder):
         init_values (float): Layer scale init (0 = off, HiCMAE). Defaults to 0.
         norm_eps (float): LayerNorm epsilon. Defaults to 1e-6.
         with_cp (bool): Activation checkpointing of each block while training. Defaults to False.
+        pos_grid (Sequence[int], optional): Token grid the positions were learned on when it
+            differs from this one and the checkpoint does not record it (see
+            :class:`BaseViTEncoder`). Defaults to None (this encoder's grid, or the checkpoint's).
         init_cfg (dict, optional): MMEngine init config, e.g.
             ``dict(type='Pretrained', checkpoint='hicmae_b.pth', prefix='video_encoder.')``.
     """
@@ -65,6 +68,7 @@ class VideoViTEncoder(BaseViTEncoder):
                  init_values: float = 0.,
                  norm_eps: float = 1e-6,
                  with_cp: bool = False,
+                 pos_grid: Optional[Sequence[int]] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         settings = resolve_arch(arch, self._file, embed_dim=embed_dim, depth=depth,
@@ -76,4 +80,4 @@ class VideoViTEncoder(BaseViTEncoder):
         self.num_frames = int(num_frames)
         self.tubelet_size = int(tubelet_size)
         self._build_transformer(settings, qkv_bias, qk_scale, drop_rate, attn_drop_rate,
-                                drop_path_rate, init_values, norm_eps, with_cp)
+                                drop_path_rate, init_values, norm_eps, with_cp, pos_grid)

@@ -36,6 +36,9 @@ class HiCMAEFusionEncoder(BaseModule):
         init_values (float): Layer scale (0 = off). Defaults to 0.
         norm_eps (float): LayerNorm epsilon. Defaults to 1e-6.
         with_cp (bool): Activation checkpointing while training. Defaults to False.
+        block_order (str): Attention order inside each block, ``'cross_first'`` (HiCMAE's and
+            AVF-MAE++'s code and released weights; the default) or ``'self_first'`` (the order
+            of the HOLA paper's text); see :class:`~holaframe.models.layers.CSBlock`.
         init_cfg (dict, optional): MMEngine init config.
     """
 
@@ -53,6 +56,7 @@ class HiCMAEFusionEncoder(BaseModule):
                  init_values: float = 0.,
                  norm_eps: float = 1e-6,
                  with_cp: bool = False,
+                 block_order: str = 'cross_first',
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         embed_dim_audio = embed_dim if embed_dim_audio is None else embed_dim_audio
@@ -63,7 +67,8 @@ class HiCMAEFusionEncoder(BaseModule):
         dpr = [x.item() for x in torch.linspace(0, drop_path_rate, depth)]
         common = dict(num_heads=num_heads, num_cross_heads=num_heads, mlp_ratio=mlp_ratio,
                       qkv_bias=qkv_bias, qk_scale=qk_scale, drop=drop_rate,
-                      attn_drop=attn_drop_rate, init_values=init_values, norm_eps=norm_eps)
+                      attn_drop=attn_drop_rate, init_values=init_values, norm_eps=norm_eps,
+                      order=block_order)
         self.blocks = nn.ModuleList([
             CSBlock(embed_dim, embed_dim_audio, drop_path=dpr[i], **common) for i in range(depth)
         ])
@@ -74,9 +79,9 @@ class HiCMAEFusionEncoder(BaseModule):
         self.norm_audio = nn.LayerNorm(embed_dim_audio, eps=norm_eps)
 
     def init_weights(self) -> None:
-        """HiCMAE fusion init (xavier-uniform Linear, zero biases, unit norms) unless
-        ``init_cfg`` is given."""
-        if self.init_cfg is None:
+        """HiCMAE fusion init (xavier-uniform Linear, zero biases, unit norms), then ``init_cfg``
+        if given (e.g. ``PretrainedPart``)."""
+        if not self._is_init:
             for m in self.modules():
                 if isinstance(m, nn.Linear):
                     nn.init.xavier_uniform_(m.weight)
@@ -85,9 +90,9 @@ class HiCMAEFusionEncoder(BaseModule):
                 elif isinstance(m, nn.LayerNorm):
                     nn.init.ones_(m.weight)
                     nn.init.zeros_(m.bias)
-            self._is_init = True
-        else:
+        if self.init_cfg is not None:
             super().init_weights()
+        self._is_init = True
 
     def _run(self, blk: nn.Module, x: torch.Tensor, ctx: torch.Tensor) -> torch.Tensor:
         if self.with_cp and self.training and (x.requires_grad or ctx.requires_grad):

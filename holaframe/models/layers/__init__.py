@@ -8,10 +8,11 @@ from .cs_block import CSBlock
 from .drop_path import DropPath, drop_path
 from .mfcc_token_embed import MFCCTokenEmbed
 from .mlp import Mlp
-from .pos_embed import get_sinusoid_encoding_table
+from .pos_embed import get_sinusoid_encoding_table, map_sinusoid_table
 from .video_patch_embed import VideoPatchEmbed
 
 __all__ = [
     'Attention', 'CrossAttention', 'Block', 'CSBlock', 'Mlp', 'DropPath', 'drop_path',
-    'VideoPatchEmbed', 'AudioPatchEmbed', 'MFCCTokenEmbed', 'get_sinusoid_encoding_table'
+    'VideoPatchEmbed', 'AudioPatchEmbed', 'MFCCTokenEmbed', 'get_sinusoid_encoding_table',
+    'map_sinusoid_table'
 ]

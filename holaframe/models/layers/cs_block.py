@@ -15,10 +15,16 @@ from .mlp import Mlp
 
 @MODELS.register_module()
 class CSBlock(nn.Module):
-    """Cross-attention, then self-attention, then MLP, all pre-norm residual branches.
+    """Cross-attention and self-attention, then MLP, all pre-norm residual branches.
 
     ``x += cross_attn(cross_norm1(x), context=cross_norm2(context))``;
     ``x += attn(norm1(x))``; ``x += mlp(norm2(x))``. ``cross_norm2`` has the context's width.
+
+    ``order`` chooses which attention comes first. ``'cross_first'`` (default) is the order of
+    HiCMAE's and AVF-MAE++'s code, in which their released weights were trained (a checkpoint
+    run in the other order computes a different function). ``'self_first'`` is the order the
+    HOLA paper's text describes for its fusion module (intra-modal self-attention, Eq. 1-2, then
+    inter-modal cross-attention, Eq. 3-4); the parameters are the same in both orders.
     Sub-module names follow HiCMAE (``cross_attn.{q,kv,q_bias,v_bias,proj}``, ``cross_norm1``,
     ``cross_norm2``, ``norm1``, ``attn``, ``norm2``, ``mlp``; ``gamma_0..2`` only with layer
     scale).
@@ -36,7 +42,10 @@ class CSBlock(nn.Module):
         drop_path (float): Stochastic-depth rate. Defaults to 0.
         init_values (float): Layer-scale init; 0 disables it. Defaults to 0.
         norm_eps (float): LayerNorm epsilon. Defaults to 1e-6.
+        order (str): ``'cross_first'`` or ``'self_first'``. Defaults to ``'cross_first'``.
     """
+
+    ORDERS = ('cross_first', 'self_first')
 
     def __init__(self,
                  dim: int,
@@ -50,8 +59,13 @@ class CSBlock(nn.Module):
                  attn_drop: float = 0.,
                  drop_path: float = 0.,
                  init_values: float = 0.,
-                 norm_eps: float = 1e-6) -> None:
+                 norm_eps: float = 1e-6,
+                 order: str = 'cross_first') -> None:
         super().__init__()
+        if order not in self.ORDERS:
+            raise ValueError(f'holaframe/models/layers/cs_block.py: order must be one of '
+                             f'{self.ORDERS}, got {order!r}.')
+        self.order = order
         num_cross_heads = num_heads if num_cross_heads is None else num_cross_heads
         self.cross_attn = CrossAttention(
             dim, context_dim=context_dim, num_heads=num_cross_heads, qkv_bias=qkv_bias,
@@ -89,14 +103,20 @@ class CSBlock(nn.Module):
         Returns:
             torch.Tensor: ``(B, N, dim)``.
         """
-        cross = self.cross_attn(
-            self.cross_norm1(x), context=self.cross_norm2(context), attn_mask=cross_attn_mask)
-        if self.gamma_1 is None:
-            x = x + self.drop_path(cross)
-            x = x + self.drop_path(self.attn(self.norm1(x), attn_mask=attn_mask))
-            x = x + self.drop_path(self.mlp(self.norm2(x)))
+        if self.order == 'cross_first':
+            x = self._self_attend(self._cross_attend(x, context, cross_attn_mask), attn_mask)
         else:
-            x = x + self.drop_path(self.gamma_0 * cross)
-            x = x + self.drop_path(self.gamma_1 * self.attn(self.norm1(x), attn_mask=attn_mask))
-            x = x + self.drop_path(self.gamma_2 * self.mlp(self.norm2(x)))
-        return x
+            x = self._cross_attend(self._self_attend(x, attn_mask), context, cross_attn_mask)
+        return x + self._residual(self.gamma_2, self.mlp(self.norm2(x)))
+
+    def _residual(self, gamma: Optional[torch.Tensor], y: torch.Tensor) -> torch.Tensor:
+        return self.drop_path(y if gamma is None else gamma * y)
+
+    def _cross_attend(self, x: torch.Tensor, context: torch.Tensor,
+                      mask: Optional[torch.Tensor]) -> torch.Tensor:
+        cross = self.cross_attn(self.cross_norm1(x), context=self.cross_norm2(context),
+                                attn_mask=mask)
+        return x + self._residual(self.gamma_0, cross)
+
+    def _self_attend(self, x: torch.Tensor, mask: Optional[torch.Tensor]) -> torch.Tensor:
+        return x + self._residual(self.gamma_1, self.attn(self.norm1(x), attn_mask=mask))

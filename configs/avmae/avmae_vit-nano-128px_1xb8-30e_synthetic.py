@@ -1,12 +1,11 @@
-# Stage 1 of the pre-training experiment on the synthetic set (issue 6, item 6; results in
-# docs/pretraining.md): the nano AV-MAE with the paper's dual masking, pre-trained on the
-# synthetic train clips (labels ignored) with encoders shaped exactly like the paper-faithful
-# nano detector's (dim 64, depth 2, 1 fusion layer), so that every encoder and fusion weight
-# carries over to configs/hola/hola_vit-nano_1xb8-10min_synthetic_avmae-init.py.
-# 128 px (8 x 8 patches: the running-cell decoder mask needs even h and w; the detector runs at
-# 112 px, which the encoders' fixed sin-cos tables allow).
-#   python tools/train.py configs/hola/pretrain_avmae-nano-128px_1xb8-30e_synthetic.py
-_base_ = ['./pretrain_avmae-nano_1xb4-20e_synthetic.py']
+# Nano AV-MAE with the paper's dual masking, pre-trained on the synthetic train clips (labels
+# ignored), with encoders shaped exactly like the nano HOLA detector's (dim 64, depth 2, one
+# fusion layer), so that every encoder and fusion weight carries over to
+# configs/hola/hola_vit-nano_1xb8-10min_synthetic.py. 128 px (8 x 8 patches: the running-cell
+# decoder mask needs even h and w); the detector runs at 112 px (7 x 7) and maps the positions.
+#   python tools/train.py configs/avmae/avmae_vit-nano-128px_1xb8-30e_synthetic.py
+# Measured (pre-training budgets and what fine-tuning gains): configs/avmae/README.md.
+_base_ = ['./avmae_vit-nano_1xb4-20e_synthetic.py']
 
 img_size = 128
 model = dict(

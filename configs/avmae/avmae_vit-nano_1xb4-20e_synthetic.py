@@ -1,7 +1,7 @@
 # Tiny AV-MAE pre-training that runs on 2 CPU cores: 'nano' encoders, 64x64 frames, the paper's
 # dual masking, on the unlabeled clips of the synthetic dataset
 # (python tools/data/make_synthetic_avdf.py data/synthetic_avdf).
-#   python tools/train.py configs/hola/pretrain_avmae-nano_1xb4-20e_synthetic.py
+#   python tools/train.py configs/avmae/avmae_vit-nano_1xb4-20e_synthetic.py
 _base_ = [
     '../_base_/models/avmae_vit-nano.py',
     '../_base_/datasets/synthetic_pretrain.py',
