@@ -6,8 +6,8 @@
 # DeepSpeed ZeRO-2 on MMEngine's FlexibleRunner (NCCL on GPUs, gloo on a CPU-only machine); swap
 # the strategy line for '../_base_/strategies/ddp.py' to use plain DDP. A ZeRO checkpoint is a
 # directory: consolidate the last one into the file the fine-tuning configs expect,
-#   python tools/model_converters/zero2holaframe.py \
-#       work_dirs/pretrain_avmae/epoch_150.pth checkpoints/avmae_vit-base_8xb32-150e_talking-faces.pth
+#   python tools/model_converters/zero2holaframe.py work_dirs/pretrain_avmae/epoch_150.pth \
+#       checkpoints/avmae_vit-base_8xb32-150e_talking-faces.pth
 # (the encoders' `pos_grid` in it records the 160 px token grid; fine-tuning at 224 px maps it).
 _base_ = [
     '../_base_/models/avmae_vit-base.py',

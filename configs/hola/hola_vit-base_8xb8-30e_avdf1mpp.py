@@ -4,8 +4,8 @@
 # GPU x 8 GPUs = 64. Video-level labels only.
 # Table 3 (each row adds one component to the one before; same head, schedule and budget):
 #   hola-baseline_...  -> hola-ici_...  -> hola-ici-lgcf_...  -> this file (+ pyramid refiner)
-#   -> hola-pseudo-5r_vit-base_8xb8-55e_avdf1mpp.py, with hola-nopseudo_vit-base_8xb8-55e_avdf1mpp.py
-#      as its control (the same 55 epochs without pseudo-labels).
+#   -> hola-pseudo-5r_vit-base_8xb8-55e_avdf1mpp.py, whose control (the same 55 epochs without
+#      pseudo-labels) is hola-nopseudo_vit-base_8xb8-55e_avdf1mpp.py.
 # From random weights instead: hola_vit-base_scratch_8xb8-30e_avdf1mpp.py.
 _base_ = [
     '../_base_/models/hola_vit-base.py',

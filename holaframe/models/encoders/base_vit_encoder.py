@@ -1,8 +1,7 @@
 """Shared machinery of the HiCMAE-compatible ViT encoders (not registered itself)."""
 
-from typing import Dict, List, Optional, Sequence, Tuple, Union
-
 import warnings
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.utils.checkpoint as cp
