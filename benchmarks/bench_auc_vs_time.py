@@ -2,7 +2,8 @@
 
 Trains ``CONFIG`` with MMEngine's Runner (as ``tools/train.py`` does) and, after every
 validation, records the wall time since start, the CPU seconds used by the whole process tree
-(main process plus dataloader workers, via psutil) and the validation metrics. Used for the
+(main process plus dataloader workers, ``measure.ProcessTreeCpu``, psutil) and the validation
+metrics. Used for the
 synthetic-data measurements in ``docs/hola_model.md``::
 
     OMP_NUM_THREADS=1 python benchmarks/bench_auc_vs_time.py \
@@ -19,30 +20,13 @@ import os
 import os.path as osp
 import time
 
-import psutil
+import measure
 from mmengine.hooks import Hook
 
 from holaframe.engine.runner import build_runner, load_config
 from holaframe.registry import HOOKS
 
 _START = time.time()
-
-
-class _CpuClock:
-    """CPU seconds of this process and its (possibly finished) children."""
-
-    def __init__(self) -> None:
-        self.proc = psutil.Process()
-        self.seen = {}
-
-    def __call__(self) -> float:
-        for p in [self.proc] + self.proc.children(recursive=True):
-            try:
-                t = p.cpu_times()
-                self.seen[p.pid] = t.user + t.system
-            except psutil.Error:
-                pass
-        return sum(self.seen.values())
 
 
 @HOOKS.register_module(force=True)
@@ -57,7 +41,7 @@ class AucVsTimeHook(Hook):
 
     def __init__(self, out_file: str) -> None:
         self.out_file = out_file
-        self.clock = _CpuClock()
+        self.clock = measure.ProcessTreeCpu()
         self.rows = []
 
     def after_val_epoch(self, runner, metrics=None) -> None:

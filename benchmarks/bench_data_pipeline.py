@@ -1,4 +1,4 @@
-"""Data-pipeline benchmark (issue 3, item 5): clips/s and peak memory of the input pipelines.
+"""Data-pipeline benchmark: clips/s and peak memory of the input pipelines.
 
 Pipelines, on 10 s 224x224 25 fps clips with 16 kHz mono audio (written by the synthetic
 generator into a temporary folder, or read from ``--data``):
@@ -7,15 +7,16 @@ generator into a temporary folder, or read from ``--data``):
   224 + MFCC-32 in 16 aligned segments (holaframe transforms, ``configs/_base_/datasets``);
 * ``pretrain``: 16 frames at stride 4 at 160 + the HiCMAE fbank (1, 256, 128); the audio is
   decoded only for the 2.575 s the fbank reads (``AudioDecode(window=2.575)``);
-* ``naive_finetune`` / ``naive_pretrain``: the baseline of the issue, decoding every frame with
+* ``naive_finetune`` / ``naive_pretrain``: the straightforward baseline, decoding every frame with
   PyAV and then sampling, and running librosa on the whole waveform (MFCC, or librosa's
   128-bin log-mel for the fbank).
 
 Each (pipeline, workers) pair runs in a fresh subprocess with a ``torch.utils.data.DataLoader``
 (batch size 1; ``num_workers`` 1 or 2, or 0 = in the main process; a warm-up of ``--warmup``
 clips per worker excluded from the timing). Peak memory is the largest resident set size over the
-main process and its workers (sampled with psutil every 50 ms). Clips/s per core = clips/s /
-max(workers, 1); torch and OpenCV run one compute thread in every process.
+main process and its workers (sampled with psutil every 50 ms by ``measure.ProcessTreeMemory``).
+Clips/s per core = clips/s / max(workers, 1); torch and OpenCV run one compute thread in every
+process.
 
 Usage::
 
@@ -33,9 +34,10 @@ import platform
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from typing import Dict, List
+
+import measure
 
 PIPELINES = ('finetune', 'naive_finetune', 'pretrain', 'naive_pretrain')
 
@@ -147,7 +149,6 @@ def _one_thread(*_):
 
 def run_single(files: List[str], name: str, workers: int, warmup: int) -> Dict:
     """Time one pipeline with ``workers`` dataloader workers (in this process)."""
-    import psutil
     import torch
     _one_thread()
     if name.startswith('naive_'):
@@ -158,38 +159,20 @@ def run_single(files: List[str], name: str, workers: int, warmup: int) -> Dict:
     loader = torch.utils.data.DataLoader(ds, batch_size=1, num_workers=workers,
                                          collate_fn=_identity, worker_init_fn=_one_thread,
                                          **extra)
-    proc = psutil.Process()
-    peak = [0]
-    stop = threading.Event()
-
-    def sample_memory():
-        while not stop.is_set():
-            total = proc.memory_info().rss
-            for child in proc.children(recursive=True):
-                try:
-                    total = max(total, child.memory_info().rss)
-                except psutil.Error:
-                    pass
-            peak[0] = max(peak[0], total)
-            time.sleep(0.05)
-
-    thread = threading.Thread(target=sample_memory, daemon=True)
-    thread.start()
-    it = iter(loader)
     cores = max(workers, 1)  # workers=0: the main process does the work
-    for _ in range(warmup * cores):
-        next(it)
-    start = time.perf_counter()
-    count = 0
-    for _ in it:
-        count += 1
-    elapsed = time.perf_counter() - start
-    stop.set()
-    thread.join()
+    with measure.ProcessTreeMemory(interval=0.05) as sampler:
+        it = iter(loader)
+        for _ in range(warmup * cores):
+            next(it)
+        start = time.perf_counter()
+        count = 0
+        for _ in it:
+            count += 1
+        elapsed = time.perf_counter() - start
     return dict(pipeline=name, workers=workers, clips=count, seconds=round(elapsed, 3),
                 clips_per_s=round(count / elapsed, 3),
                 clips_per_s_per_core=round(count / elapsed / cores, 3),
-                peak_rss_mb=round(peak[0] / 2 ** 20, 1))
+                peak_rss_mb=round(sampler.peak_mib, 1))
 
 
 def make_clips(folder: str, num: int) -> List[str]:
@@ -263,12 +246,21 @@ def main(argv=None) -> None:
     report = dict(benchmark='bench_data_pipeline', num_clips=args.num_clips,
                   clip='10 s, 224x224, 25 fps, AAC 16 kHz mono', results=results,
                   speedup_vs_naive=speedups, cpu_count=os.cpu_count(),
-                  load_average=os.getloadavg(), python=platform.python_version(),
+                  load_average=measure.loadavg(), python=platform.python_version(),
                   note='shared machine: numbers are noisy')
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     with open(args.out, 'w') as f:
         json.dump(report, f, indent=1)
     print(f'wrote {args.out}')
+
+
+def summarize(report: dict) -> List[Dict[str, str]]:
+    """One row per pipeline and worker count for the suite's summary (``benchmarks/run.py``)."""
+    return [{
+        'pipeline': r['pipeline'], 'workers': str(r['workers']),
+        'clips/s': f"{r['clips_per_s']:.2f}", 'clips/s/core': f"{r['clips_per_s_per_core']:.2f}",
+        'peak RSS (MB)': f"{r['peak_rss_mb']:.0f}"
+    } for r in report['results']]
 
 
 if __name__ == '__main__':

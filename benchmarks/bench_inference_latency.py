@@ -37,6 +37,8 @@ import tempfile
 import time
 from typing import Dict, List
 
+import measure
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DEFAULT_MODELS = {
     'tiny': osp.join(REPO, 'configs', 'hola', 'hola_vit-nano_1xb8-10min_synthetic.py'),
@@ -143,14 +145,6 @@ def time_model(name: str, config: str, clips: List[str], warmup: int,
     return rows
 
 
-def _loadavg():
-    """1, 5 and 15 minute load averages (None where unavailable)."""
-    try:
-        return list(os.getloadavg())
-    except (AttributeError, OSError):
-        return None
-
-
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--models', nargs='+', default=list(DEFAULT_MODELS),
@@ -207,7 +201,7 @@ def main(argv=None) -> int:
         python=sys.version.split()[0],
         machine=platform.machine(),
         cpu_count=os.cpu_count(),
-        loadavg=_loadavg(),
+        loadavg=measure.loadavg(),
         omp_wait_policy=os.environ.get('OMP_WAIT_POLICY', 'unset (OpenMP default)'),
         results=results)
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
@@ -215,6 +209,16 @@ def main(argv=None) -> int:
         json.dump(report, f, indent=2)
     print(f'written to {args.out}')
     return 0
+
+
+def summarize(report: dict) -> List[Dict[str, str]]:
+    """One row per model and precision for the suite's summary (``benchmarks/run.py``)."""
+    return [{
+        'model': r['model'], 'precision': r['precision'], 'params (M)': f"{r['params_m']:.1f}",
+        'decode (s)': f"{r['decode_s']:.3f}", 'model (s)': f"{r['model_s']:.3f}",
+        'total (s)': f"{r['total_s']:.3f}", 'min total (s)': f"{r['total_min_s']:.3f}",
+        'CPU (s)': f"{r['decode_cpu_s'] + r['model_cpu_s']:.3f}"
+    } for r in report['results']]
 
 
 if __name__ == '__main__':

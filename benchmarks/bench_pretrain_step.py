@@ -13,8 +13,8 @@ otherwise counts as 0), and
     MFU = 3 x forward FLOPs / step time / measured fp32 matmul FLOP/s
 
 (fvcore counts one multiply-add as one "flop"; FLOPs here are 2 x that count, the same unit as
-the matmul peak ``2 n^3 / t``). Timings on a shared or busy machine are noisy: compare variants
-from the same run only.
+the matmul peak ``2 n^3 / t``; helpers in ``benchmarks/measure.py``). Timings on a shared or
+busy machine are noisy: compare variants from the same run only.
 
 Usage::
 
@@ -33,6 +33,7 @@ import sys
 import time
 from typing import Dict, List
 
+import measure
 import torch
 from torch import nn
 
@@ -47,22 +48,6 @@ DEFAULT_BATCH = {'base': 8, 'tiny': 4}
 def _sync(device: torch.device) -> None:
     if device.type == 'cuda':
         torch.cuda.synchronize(device)
-
-
-def measure_matmul_flops(device: torch.device, n: int = 2048, repeats: int = 10) -> float:
-    """Best fp32 ``n x n`` matmul throughput in FLOP/s (``2 n^3`` per product)."""
-    a = torch.randn(n, n, device=device)
-    b = torch.randn(n, n, device=device)
-    for _ in range(2):
-        a @ b
-    _sync(device)
-    best = float('inf')
-    for _ in range(repeats):
-        start = time.perf_counter()
-        a @ b
-        _sync(device)
-        best = min(best, time.perf_counter() - start)
-    return 2 * n**3 / best
 
 
 def build_model(size: str, dual: bool, device: torch.device) -> nn.Module:
@@ -102,30 +87,11 @@ class _LossOnly(nn.Module):
         return sum(losses.values())
 
 
-def _sdpa_flop_jit(inputs, outputs):
-    """fvcore handle: q (.., N, d) @ k^T (.., d, M) and attn (.., N, M) @ v (.., M, d_v)."""
-    from fvcore.nn.jit_handles import get_shape
-    q, k, v = (get_shape(x) for x in inputs[:3])
-    batch = 1
-    for s in q[:-2]:
-        batch *= s
-    n, d = q[-2], q[-1]
-    m, dv = k[-2], v[-1]
-    return batch * n * m * d + batch * n * m * dv  # multiply-adds, fvcore's unit
-
-
 def forward_flops(model: nn.Module, inputs: Dict) -> float:
     """Forward FLOPs (2 x fvcore multiply-adds) of one loss forward."""
     import logging
-
-    from fvcore.nn import FlopCountAnalysis
     logging.getLogger('fvcore').setLevel(logging.ERROR)
-    analysis = FlopCountAnalysis(_LossOnly(model), (inputs['video'], inputs['audio']))
-    analysis.set_op_handle('aten::scaled_dot_product_attention', _sdpa_flop_jit)
-    analysis.unsupported_ops_warnings(False)
-    analysis.uncalled_modules_warnings(False)
-    with torch.no_grad():
-        return 2.0 * float(analysis.total())
+    return measure.forward_flops(_LossOnly(model), (inputs['video'], inputs['audio']))['flops']
 
 
 class _Stepper:
@@ -194,7 +160,7 @@ def main(argv=None) -> int:
         torch.backends.cuda.matmul.allow_tf32 = False
         torch.backends.cudnn.allow_tf32 = False
     batch_sizes = parse_batch_sizes(args.batch_size)
-    peak = measure_matmul_flops(device)
+    peak = measure.matmul_peak_flops(str(device), repeats=10)['wall']
     print(f'device {device}, torch threads {torch.get_num_threads()}, '
           f'measured fp32 matmul peak {peak / 1e9:.1f} GFLOP/s')
     results = []
@@ -243,7 +209,7 @@ def main(argv=None) -> int:
         torch=torch.__version__, threads=torch.get_num_threads(), steps=args.steps,
         warmup=args.warmup, matmul_peak_flops=peak,
         omp_wait_policy=os.environ.get('OMP_WAIT_POLICY', 'unset (OpenMP default)'),
-        load_average=os.getloadavg(),
+        load_average=measure.loadavg(),
         optimizer='AdamW' + ('' if args.no_fused_adamw else ' (fused=True)'),
         note=('MFU = 3 x forward FLOPs / median step time / measured fp32 matmul FLOP/s; '
               'timings on a shared machine are noisy'),
@@ -253,6 +219,20 @@ def main(argv=None) -> int:
         json.dump(report, f, indent=2)
     print(f'wrote {args.out}')
     return 0
+
+
+def summarize(report: dict) -> List[Dict[str, str]]:
+    """One row per size and decoder variant for the suite's summary (``benchmarks/run.py``)."""
+    rows = []
+    for r in report['results']:
+        speed = f"{r['speedup_vs_all_tokens']:.2f}x" if r['dual_masking'] else '1.00x'
+        rows.append({
+            'size': r['size'], 'decoder': 'dual mask' if r['dual_masking'] else 'all tokens',
+            'batch': str(r['batch_size']), 'fwd GFLOP': f"{r['forward_gflops']:.1f}",
+            'median step (s)': f"{r['median_step_s']:.3f}", 'MFU': f"{100 * r['mfu']:.1f}%",
+            'speed-up': speed
+        })
+    return rows
 
 
 if __name__ == '__main__':

@@ -1,4 +1,4 @@
-"""Training-step benchmark of the HOLA detector on the CPU (issue item 10).
+"""Training-step benchmark of the HOLA detector on the CPU.
 
 For each size (``tiny`` = HiCMAE-T encoders, ``base`` = HiCMAE-B encoders; both with the paper's
 16 frames at 224 px, MFCC audio and the full neck/ICI/LGCF/refiner/head) it measures, at a fixed
@@ -11,7 +11,8 @@ batch size, in a fresh subprocess:
   ``F_fwd = 2 * fvcore count``; ``scaled_dot_product_attention`` is counted by
   ``holaframe.utils.flops.sdpa_flop_jit``, which fvcore otherwise reports as zero), ``3 *``
   approximates forward + backward, and ``P`` is the fp32 matmul throughput of this machine
-  measured in the same run (a 2048x2048 ``torch.mm``, ``2 n^3`` FLOPs per product).
+  measured in the same run (a 2048x2048 ``torch.mm``, ``2 n^3`` FLOPs per product); the
+  helpers are in ``benchmarks/measure.py``.
 
 Usage::
 
@@ -26,13 +27,13 @@ import json
 import os
 import os.path as osp
 import platform
-import resource
 import statistics
 import subprocess
 import sys
 import time
-from typing import Dict
+from typing import Dict, List
 
+import measure
 import torch
 
 
@@ -61,21 +62,8 @@ def model_cfg(size: str) -> dict:
         head=dict(type='ClsHead', in_channels=dim))
 
 
-def matmul_flops_per_s(n: int = 2048, repeats: int = 5) -> float:
-    """Best-of-``repeats`` fp32 ``torch.mm`` throughput in FLOP/s."""
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    torch.mm(a, b)
-    best = float('inf')
-    for _ in range(repeats):
-        start = time.perf_counter()
-        torch.mm(a, b)
-        best = min(best, time.perf_counter() - start)
-    return 2 * n ** 3 / best
-
-
 def forward_flops(model: torch.nn.Module, inputs: Dict[str, torch.Tensor]) -> Dict[str, float]:
     """Forward FLOPs of one batch (``2 *`` fvcore's multiply-add count) and the raw count."""
-    from holaframe.utils.flops import flop_count_analysis
 
     class _Wrap(torch.nn.Module):
 
@@ -86,9 +74,8 @@ def forward_flops(model: torch.nn.Module, inputs: Dict[str, torch.Tensor]) -> Di
         def forward(self, video, audio):
             return self.m(dict(video=video, audio=audio), mode='tensor')
 
-    analysis = flop_count_analysis(_Wrap(model), (inputs['video'], inputs['audio']))
-    count = float(analysis.total())
-    return dict(fvcore_macs=count, forward_flops=2 * count)
+    res = measure.forward_flops(_Wrap(model), (inputs['video'], inputs['audio']))
+    return dict(fvcore_macs=res['fvcore_macs'], forward_flops=res['flops'])
 
 
 def run_child(size: str, batch_size: int, steps: int, warmup: int) -> dict:
@@ -111,8 +98,8 @@ def run_child(size: str, batch_size: int, steps: int, warmup: int) -> dict:
     flops = forward_flops(model, batch['inputs'])
     model.train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=1.5e-4, weight_decay=0.02)
-    peak_matmul = matmul_flops_per_s()
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # MiB (Linux: KiB)
+    peak_matmul = measure.matmul_peak_flops()['wall']
+    rss_before = measure.peak_rss_mib()
     times = []
     for i in range(warmup + steps):
         start = time.perf_counter()
@@ -123,7 +110,7 @@ def run_child(size: str, batch_size: int, steps: int, warmup: int) -> dict:
         optimizer.step()
         if i >= warmup:
             times.append(time.perf_counter() - start)
-    peak_matmul = max(peak_matmul, matmul_flops_per_s())
+    peak_matmul = max(peak_matmul, measure.matmul_peak_flops()['wall'])
     step = statistics.median(times)
     train_flops = 3 * flops['forward_flops']
     return dict(
@@ -132,7 +119,7 @@ def run_child(size: str, batch_size: int, steps: int, warmup: int) -> dict:
         forward_flops_per_batch=flops['forward_flops'], fvcore_macs_per_batch=flops['fvcore_macs'],
         train_flops_per_step=train_flops, achieved_flops_per_s=train_flops / step,
         matmul_fp32_flops_per_s=peak_matmul, mfu=train_flops / step / peak_matmul,
-        peak_rss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        peak_rss_mib=measure.peak_rss_mib(),
         rss_before_steps_mib=rss_before, threads=torch.get_num_threads())
 
 
@@ -175,11 +162,21 @@ def main(argv=None) -> None:
               f"matmul peak {res['matmul_fp32_flops_per_s'] / 1e9:.1f} GFLOP/s, "
               f"MFU {100 * res['mfu']:.1f}%, peak RSS {res['peak_rss_mib']:.0f} MiB")
     out = dict(benchmark='bench_train_step', torch=torch.__version__,
-               machine=platform.machine(), cpu_count=os.cpu_count(), results=results)
+               machine=platform.machine(), cpu_count=os.cpu_count(),
+               load_average=measure.loadavg(), results=results)
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     with open(args.out, 'w') as f:
         json.dump(out, f, indent=2)
     print(f'wrote {args.out}')
+
+
+def summarize(report: dict) -> List[Dict[str, str]]:
+    """One row per size for the suite's markdown summary (``benchmarks/run.py``)."""
+    return [{
+        'size': r['size'], 'batch': str(r['batch_size']), 'params (M)': f"{r['params'] / 1e6:.1f}",
+        'step (s)': f"{r['step_time_s_median']:.2f}", 'samples/s': f"{r['samples_per_s']:.2f}",
+        'MFU': f"{100 * r['mfu']:.1f}%", 'peak RSS (MiB)': f"{r['peak_rss_mib']:.0f}"
+    } for r in report['results']]
 
 
 if __name__ == '__main__':

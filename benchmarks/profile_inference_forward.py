@@ -26,22 +26,14 @@ import json
 import os
 import os.path as osp
 import platform
-import sys
 import time
 
 # Before torch loads OpenMP: waiting threads sleep instead of spinning (see docs/performance.md;
 # set OMP_WAIT_POLICY=ACTIVE explicitly to measure the spinning default).
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
+import measure  # noqa: E402
 import torch  # noqa: E402
-
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from profile_train_step import (  # noqa: E402
-    DEFAULT_CONFIG,
-    _cpu_seconds,
-    build,
-    forward_flops,
-    matmul_flops_per_s,
-)
+from profile_train_step import DEFAULT_CONFIG, _cpu_seconds, build, forward_flops  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -64,7 +56,7 @@ def main(argv=None) -> dict:
     model, batch = build(args.config, 1)
     model.eval()
     flops = forward_flops(model, batch['inputs'])['total']
-    peaks = [matmul_flops_per_s()]
+    peaks = [measure.matmul_peak_flops()]
     walls, cpus = [], []
     for i in range(args.repeats + 1):  # the first forward is a warm-up
         cpu0, wall0 = _cpu_seconds(), time.perf_counter()
@@ -74,7 +66,7 @@ def main(argv=None) -> dict:
         if i:
             walls.append(wall)
             cpus.append(cpu)
-    peaks.append(matmul_flops_per_s())
+    peaks.append(measure.matmul_peak_flops())
     peak = max(p['wall'] for p in peaks)
     peak_cpu = max(p['cpu'] for p in peaks)
     wall, cpu = sorted(walls)[len(walls) // 2], sorted(cpus)[len(cpus) // 2]
@@ -84,7 +76,8 @@ def main(argv=None) -> dict:
                forward_cpu_s_median=cpu, matmul_fp32_flops_per_s=peak,
                matmul_fp32_flops_per_cpu_s=peak_cpu, floor_s=flops / peak,
                mfu_wall=flops / wall / peak, mfu_cpu_time=flops / cpu / peak_cpu,
-               estimated_idle_s=cpu / threads, loadavg_1min=os.getloadavg()[0])
+               estimated_idle_s=cpu / threads,
+               loadavg_1min=(measure.loadavg() or [0.0])[0])
     print(f"{res['config']}: 1 clip, {threads} threads, load {res['loadavg_1min']:.1f}")
     print(f'  forward {flops / 1e9:.1f} GFLOP; wall {wall:.2f} s, cpu {cpu:.2f} s '
           f'(idle estimate {cpu / threads:.2f} s)')
@@ -97,6 +90,17 @@ def main(argv=None) -> dict:
                   f, indent=2)
     print(f'wrote {args.out}')
     return res
+
+
+def summarize(report: dict) -> list:
+    """The headline row for the suite's summary (``benchmarks/run.py``)."""
+    r = report['result']
+    return [{
+        'config': r['config'], 'threads': str(r['threads']),
+        'GFLOP': f"{r['forward_flops'] / 1e9:.1f}", 'wall (s)': f"{r['forward_wall_s_median']:.2f}",
+        'CPU (s)': f"{r['forward_cpu_s_median']:.2f}", 'floor (s)': f"{r['floor_s']:.2f}",
+        'MFU (CPU time)': f"{100 * r['mfu_cpu_time']:.1f}%"
+    }]
 
 
 if __name__ == '__main__':

@@ -44,6 +44,7 @@ from typing import Dict, List
 # Before torch loads OpenMP: waiting threads sleep instead of spinning (see docs/performance.md;
 # set OMP_WAIT_POLICY=ACTIVE explicitly to measure the spinning default).
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
+import measure  # noqa: E402
 import torch  # noqa: E402
 
 DEFAULT_CONFIG = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs', '_base_',
@@ -76,23 +77,6 @@ def _cpu_seconds() -> float:
     return time.process_time()
 
 
-def matmul_flops_per_s(n: int = 2048, repeats: int = 5) -> Dict[str, float]:
-    """Best-of-``repeats`` fp32 ``torch.mm`` throughput (``2 n^3`` per product).
-
-    Returns:
-        dict: ``wall`` (FLOP per wall second) and ``cpu`` (FLOP per CPU second, all threads).
-    """
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    torch.mm(a, b)
-    best_wall = best_cpu = float('inf')
-    for _ in range(repeats):
-        cpu0, wall0 = _cpu_seconds(), time.perf_counter()
-        torch.mm(a, b)
-        best_wall = min(best_wall, time.perf_counter() - wall0)
-        best_cpu = min(best_cpu, _cpu_seconds() - cpu0)
-    return dict(wall=2 * n ** 3 / best_wall, cpu=2 * n ** 3 / best_cpu)
-
-
 def build(config: str, batch_size: int):
     """Detector from ``config`` (a model config file or a full config) and one packed batch."""
     from mmengine.config import Config
@@ -123,7 +107,6 @@ def build(config: str, batch_size: int):
 
 def forward_flops(model: torch.nn.Module, inputs: Dict[str, torch.Tensor]) -> Dict[str, float]:
     """Forward FLOPs (``2 *`` fvcore multiply-adds) in total and per top-level child."""
-    from holaframe.utils.flops import flop_count_analysis
 
     class _Wrap(torch.nn.Module):
 
@@ -137,7 +120,8 @@ def forward_flops(model: torch.nn.Module, inputs: Dict[str, torch.Tensor]) -> Di
     was_training = model.training
     model.eval()
     batch = inputs['video'].shape[0]
-    analysis = flop_count_analysis(_Wrap(model), (inputs['video'][:1], inputs['audio'][:1]))
+    analysis = measure.forward_flops(_Wrap(model), (inputs['video'][:1],
+                                                    inputs['audio'][:1]))['analysis']
     by_module = analysis.by_module()
     per_child = {name: 2 * batch * float(by_module.get('m.' + name, 0))
                  for name, _ in model.named_children()}
@@ -206,7 +190,7 @@ def main(argv=None) -> dict:
     model.train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=1.5e-4, weight_decay=0.02)
     print(f'built {params / 1e6:.1f} M params; forward FLOPs counted', flush=True)
-    peaks = [matmul_flops_per_s()]
+    peaks = [measure.matmul_peak_flops()]
     walls, cpus = [], []
     for i in range(args.warmup + args.steps):
         cpu0, wall0 = _cpu_seconds(), time.perf_counter()
@@ -216,7 +200,7 @@ def main(argv=None) -> dict:
         if i >= args.warmup:
             walls.append(wall)
             cpus.append(cpu)
-    peaks.append(matmul_flops_per_s())
+    peaks.append(measure.matmul_peak_flops())
     peak = max(p['wall'] for p in peaks)
     peak_cpu = max(p['cpu'] for p in peaks)
     res = dict(config=osp.relpath(args.config), batch_size=args.batch_size, threads=threads,
@@ -225,7 +209,7 @@ def main(argv=None) -> dict:
                step_wall_s_median=sorted(walls)[len(walls) // 2],
                step_cpu_s_median=sorted(cpus)[len(cpus) // 2],
                matmul_fp32_flops_per_s=peak, matmul_fp32_flops_per_cpu_s=peak_cpu,
-               loadavg_1min=os.getloadavg()[0])
+               loadavg_1min=(measure.loadavg() or [0.0])[0])
     if flops is not None:
         train_flops = 3 * flops['total']
         res.update(forward_flops=flops['total'], forward_flops_per_module=flops['per_module'],
@@ -258,6 +242,18 @@ def main(argv=None) -> dict:
         json.dump(out, f, indent=2)
     print(f'wrote {args.out}')
     return res
+
+
+def summarize(report: dict) -> List[Dict[str, str]]:
+    """The headline row for the suite's summary (``benchmarks/run.py``)."""
+    r = report['result']
+    row = {'config': r['config'], 'batch': str(r['batch_size']), 'threads': str(r['threads']),
+           'step wall (s)': f"{r['step_wall_s_median']:.2f}",
+           'step CPU (s)': f"{r['step_cpu_s_median']:.2f}"}
+    if 'mfu' in r:
+        row.update({'MFU (wall)': f"{100 * r['mfu']:.1f}%",
+                    'MFU (CPU time)': f"{100 * r['mfu_cpu_time']:.1f}%"})
+    return [row]
 
 
 if __name__ == '__main__':
