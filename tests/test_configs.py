@@ -79,3 +79,111 @@ def test_config_loads_and_builds(path):
         if evaluator:
             for metric in evaluator if isinstance(evaluator, list) else [evaluator]:
                 METRICS.build(copy.deepcopy(metric))
+
+
+# --------------------------------------------------------------------------- every model runs
+def _load(path):
+    rel = path.relative_to(REPO)
+    if rel.parts[0] == 'projects':
+        sys.path.insert(0, str(REPO / rel.parts[0] / rel.parts[1]))
+    cfg = Config.fromfile(str(path))
+    if 'custom_imports' in cfg:
+        import importlib
+        for module in cfg.custom_imports['imports']:
+            importlib.import_module(module)
+    init_default_scope(cfg.get('default_scope', 'holaframe'))
+    return cfg
+
+
+# Experiment configs (not the `_base_` fragments, which have no data settings of their own).
+MODEL_CONFIGS = [p for p in CONFIGS if '_base_' not in p.parts
+                 and 'model' in Config.fromfile(str(p), import_custom_modules=False)]
+# Base-size models (about 100 M parameters) take seconds per forward on 2 CPU cores.
+MODEL_PARAMS = [pytest.param(p, marks=pytest.mark.slow) if 'vit-base' in p.name
+                or 'pretrain_avmae' in p.name else p for p in MODEL_CONFIGS]
+
+
+@pytest.mark.parametrize('path', MODEL_PARAMS, ids=_ids(MODEL_CONFIGS))
+def test_model_runs_on_a_batch_from_its_own_pipeline(path, synthetic_avdf_root):
+    """Build the model and feed it two clips through the config's own test (else train)
+    pipeline and data preprocessor: prediction for detectors, losses for pre-trainers."""
+    from holaframe.testing.dummy_batch import build_dummy_batch
+    cfg = _load(path)
+    model = MODELS.build(copy.deepcopy(cfg.model)).eval()
+    batch = build_dummy_batch(cfg, synthetic_avdf_root, batch_size=2)
+    data = model.data_preprocessor(batch, training=False)
+    with torch.no_grad():
+        if hasattr(model, 'predict'):
+            preds = model(**data, mode='predict')
+            scores = torch.stack([p.pred_score.reshape(()) for p in preds])
+            assert len(preds) == 2 and ((scores >= 0) & (scores <= 1)).all()
+        else:
+            losses = model(**data, mode='loss')
+            assert losses and all(torch.isfinite(v).all() for v in losses.values())
+
+
+@pytest.mark.parametrize('path', MODEL_PARAMS, ids=_ids(MODEL_CONFIGS))
+def test_get_flops_runs_on_every_model(path, synthetic_avdf_root):
+    """tools/analysis_tools/get_flops.py on each config, its inputs from the config's pipeline."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'get_flops', REPO / 'tools' / 'analysis_tools' / 'get_flops.py')
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    cfg = _load(path)
+    result = tool.compute_flops(cfg, data_root=synthetic_avdf_root)
+    assert result['input_source'] == 'pipeline'
+    assert result['flops'] > 0 and result['params'] > 0
+    assert result['params'] == sum(p.numel() for p in MODELS.build(copy.deepcopy(cfg.model))
+                                   .parameters())
+
+
+# --------------------------------------------------------------------------- Table 3 ablation
+def _flat(node, prefix=''):
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            out.update(_flat(value, f'{prefix}{key}.'))
+        return out or {prefix[:-1]: {}}
+    if isinstance(node, (list, tuple)):
+        out = {}
+        for i, value in enumerate(node):
+            out.update(_flat(value, f'{prefix}{i}.'))
+        return out or {prefix[:-1]: []}
+    return {prefix[:-1]: node}
+
+
+HOLA = REPO / 'configs' / 'hola'
+# (row before, row after, the only config keys allowed to differ): Table 3's chain.
+TABLE3 = [
+    ('hola-baseline_vit-base_8xb8-30e_avdf1mpp.py', 'hola-ici_vit-base_8xb8-30e_avdf1mpp.py',
+     'model.interaction'),
+    ('hola-ici_vit-base_8xb8-30e_avdf1mpp.py', 'hola-ici-lgcf_vit-base_8xb8-30e_avdf1mpp.py',
+     'model.fusion'),
+    ('hola-ici-lgcf_vit-base_8xb8-30e_avdf1mpp.py', 'hola_vit-base_8xb8-30e_avdf1mpp.py',
+     'model.refiner'),
+    ('hola-nopseudo_vit-base_8xb8-55e_avdf1mpp.py', 'hola-pseudo-5r_vit-base_8xb8-55e_avdf1mpp.py',
+     'custom_hooks'),
+]
+
+
+@pytest.mark.parametrize('before,after,component', TABLE3,
+                         ids=[f'{a.split("_")[0]}->{b.split("_")[0]}' for a, b, _ in TABLE3])
+def test_table3_rows_differ_only_in_their_component(before, after, component):
+    a = _flat(Config.fromfile(str(HOLA / before)).to_dict())
+    b = _flat(Config.fromfile(str(HOLA / after)).to_dict())
+    missing = object()
+    diff = sorted(k for k in set(a) | set(b) if a.get(k, missing) != b.get(k, missing))
+    assert diff, f'{before} and {after} are the same config'
+    stray = [k for k in diff if k != component and not k.startswith(component + '.')]
+    assert not stray, f'{after} differs from {before} outside {component}: {stray[:10]}'
+
+
+def test_pseudo_control_has_the_same_schedule_as_the_pseudo_row():
+    control = Config.fromfile(str(HOLA / 'hola-nopseudo_vit-base_8xb8-55e_avdf1mpp.py'))
+    pseudo = Config.fromfile(str(HOLA / 'hola-pseudo-5r_vit-base_8xb8-55e_avdf1mpp.py'))
+    assert control.train_cfg.max_epochs == pseudo.train_cfg.max_epochs == 55
+    assert control.param_scheduler == pseudo.param_scheduler
+    hook = pseudo.custom_hooks[0]
+    assert (hook.num_rounds, hook.initial_epochs, hook.epochs_per_round) == (5, 30, 5)
+    assert 'custom_hooks' not in control
