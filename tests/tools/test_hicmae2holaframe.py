@@ -49,6 +49,8 @@ def _hicmae_state_dict(pretrain):
             'head.audio_layer_weights': 'audio_layer_weights'}
     sd = OrderedDict()
     for key, value in model.state_dict().items():
+        if key.endswith('pos_grid'):
+            continue  # holaframe's record of the token grid; HiCMAE files have none
         for src, dst in sorted(back.items(), key=lambda kv: -len(kv[0])):
             if key.startswith(src):
                 key = dst + key[len(src):]
@@ -103,13 +105,17 @@ def test_convert_finetune_checkpoint_loads_without_missing_keys(tmp_path, wrappe
     ckpt = {wrapper: sd} if wrapper != 'top' else dict(sd)
     src, dst = tmp_path / 'ft.pth', tmp_path / 'out' / 'ft_holaframe.pth'
     torch.save(ckpt, src)
-    meta = tool.convert_checkpoint(str(src), str(dst))
-    assert meta['kind'] == 'finetune' and meta['num_tensors'] == len(sd)
+    meta = tool.convert_checkpoint(str(src), str(dst), video_grid=(8, 10, 10),
+                                   audio_grid=(16, 8))
+    # + the two encoders' token grids (HiCMAE's release: 160 px video, fbank 256 x 128).
+    assert meta['kind'] == 'finetune' and meta['num_tensors'] == len(sd) + 2
+    assert meta['token_grids'] == dict(video=[8, 10, 10], audio=[16, 8])
     out = torch.load(dst, map_location='cpu', weights_only=True)
     assert set(out) == {'state_dict', 'meta'}
     model = _holaframe_model()
     result = model.load_state_dict(out['state_dict'], strict=True)
     assert not result.missing_keys and not result.unexpected_keys
+    assert model.video_encoder.pos_grid.tolist() == [8, 10, 10]
     torch.testing.assert_close(model.head.fc.weight, sd['head.weight'])
     torch.testing.assert_close(model.video_encoder.blocks[1].attn.v_bias,
                                sd['encoder.blocks.1.attn.v_bias'])
@@ -125,6 +131,8 @@ def test_cli_pretrain_checkpoint_with_namespace_and_init_cfg(tmp_path):
                           text=True, cwd=REPO_ROOT)
     assert proc.returncode == 0, proc.stderr
     assert 'pretrain' in proc.stdout
+    # The arguments do not say the input size: no grid is recorded, and the tool says so.
+    assert 'token grid of the pre-training is unknown' in proc.stdout
     out = torch.load(dst, map_location='cpu', weights_only=True)
     meta = out['meta']
     assert meta['kind'] == 'pretrain' and meta['epoch'] == 99
@@ -143,10 +151,23 @@ def test_cli_pretrain_checkpoint_with_namespace_and_init_cfg(tmp_path):
             init_cfg=dict(type='Pretrained', checkpoint=str(dst), prefix='audio_encoder.')))):
         enc_sd = {k[len(prefix):]: v for k, v in out['state_dict'].items()
                   if k.startswith(prefix)}
-        assert set(enc_sd) == set(enc.state_dict())
+        assert set(enc_sd) == set(enc.state_dict()) - {'pos_grid'}
         enc.init_weights()
         for name, value in enc.state_dict().items():
-            torch.testing.assert_close(value, enc_sd[name])
+            if name != 'pos_grid':
+                torch.testing.assert_close(value, enc_sd[name])
+
+
+def test_token_grids_from_training_arguments():
+    tool = _tool()
+    assert tool.token_grids({}) == {}
+    assert tool.token_grids(dict(window_size=[8, 10, 10], window_size_audio=[16, 8])) == dict(
+        video=(8, 10, 10), audio=(16, 8))
+    args = dict(input_size=224, num_frames=16, input_size_audio=512, num_mel_bins=128)
+    assert tool.token_grids(args) == dict(video=(8, 14, 14), audio=(32, 8))
+    assert tool.parse_args(['a', 'b', '--video-grid', '8,12,12']).video_grid == (8, 12, 12)
+    with pytest.raises(SystemExit):
+        tool.parse_args(['a', 'b', '--audio-grid', '16,x'])
 
 
 class _CallsOnLoad:

@@ -30,8 +30,15 @@ HiCMAE                          holaframe
 ``head.``                       ``head.fc.``
 ==============================  ==================================
 
-Load the encoders with e.g.
-``init_cfg=dict(type='Pretrained', checkpoint=DST, prefix='video_encoder.')``.
+The token grids the encoders' positions were learned on are recorded as
+``video_encoder.pos_grid`` and ``audio_encoder.pos_grid``, so that fine-tuning at another
+resolution maps the positions: from ``--video-grid`` / ``--audio-grid`` when given, else from the
+checkpoint's training arguments (HiCMAE stores ``window_size`` / ``window_size_audio``, or
+``input_size``, ``num_frames``, ``input_size_audio``, ``num_mel_bins``). When neither says, no
+grid is written and the tool says so (HiCMAE's released models: ``--video-grid 8,10,10
+--audio-grid 16,8``, i.e. 16 frames at 160 px and an fbank of 256 x 128).
+
+Fine-tune from it with ``--cfg-options pretrained=DST`` on a HOLA config.
 """
 
 import argparse
@@ -40,7 +47,7 @@ import os.path as osp
 import re
 import sys
 from collections import OrderedDict
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import torch
 
@@ -160,13 +167,44 @@ def _describe(state_dict: Dict[str, torch.Tensor]) -> dict:
     return info
 
 
-def convert_checkpoint(src: str, dst: str, skip_unknown: bool = False) -> dict:
+def token_grids(args: dict) -> Dict[str, Tuple[int, ...]]:
+    """Encoder token grids recorded in HiCMAE's training arguments (missing ones left out).
+
+    Args:
+        args (dict): The checkpoint's ``args`` (see :func:`namespace_to_dict`), may be empty.
+    """
+    grids = {}
+
+    def _ints(value):
+        ok = isinstance(value, (list, tuple)) and value and all(isinstance(v, int) for v in value)
+        return tuple(value) if ok else None
+
+    video, audio = _ints(args.get('window_size')), _ints(args.get('window_size_audio'))
+    size, frames = args.get('input_size'), args.get('num_frames')
+    if video is None and isinstance(size, int) and isinstance(frames, int):
+        video = (frames // 2, size // 16, size // 16)  # HiCMAE: tubelet 2, patch 16
+    length, bins = args.get('input_size_audio'), args.get('num_mel_bins')
+    if audio is None and isinstance(length, int) and isinstance(bins, int):
+        audio = (length // 16, bins // 16)
+    if video:
+        grids['video'] = video
+    if audio:
+        grids['audio'] = audio
+    return grids
+
+
+def convert_checkpoint(src: str, dst: str, skip_unknown: bool = False,
+                       video_grid: Optional[Tuple[int, ...]] = None,
+                       audio_grid: Optional[Tuple[int, ...]] = None) -> dict:
     """Read ``src`` safely, convert, write ``{'state_dict', 'meta'}`` to ``dst``.
 
     Args:
         src (str): HiCMAE checkpoint.
         dst (str): Output path (parent folders are created).
         skip_unknown (bool): Drop unknown keys instead of failing.
+        video_grid (tuple, optional): Video token grid of the pre-training (else from the
+            checkpoint's arguments, else not recorded).
+        audio_grid (tuple, optional): Audio token grid, likewise.
 
     Returns:
         dict: The ``meta`` written.
@@ -174,6 +212,12 @@ def convert_checkpoint(src: str, dst: str, skip_unknown: bool = False) -> dict:
     ckpt = load_checkpoint_safely(src)
     state = unwrap_state_dict(ckpt)
     converted, dropped = convert_state_dict(state, skip_unknown=skip_unknown)
+    args = namespace_to_dict(ckpt.get('args')) if isinstance(ckpt, dict) else {}
+    grids = token_grids(args)
+    grids.update({k: tuple(v) for k, v in (('video', video_grid), ('audio', audio_grid)) if v})
+    for name, grid in grids.items():
+        if any(k.startswith(f'{name}_encoder.') for k in converted):
+            converted[f'{name}_encoder.pos_grid'] = torch.tensor(grid, dtype=torch.long)
     meta = dict(
         converter='tools/model_converters/hicmae2holaframe.py',
         source=osp.basename(src),
@@ -181,10 +225,11 @@ def convert_checkpoint(src: str, dst: str, skip_unknown: bool = False) -> dict:
         num_tensors=len(converted),
         dropped_keys=dropped,
         architecture=_describe(state),
+        token_grids={k: list(v) for k, v in grids.items()},
     )
     if isinstance(ckpt, dict):
         if 'args' in ckpt:
-            meta['hicmae_args'] = namespace_to_dict(ckpt['args'])
+            meta['hicmae_args'] = args
         if isinstance(ckpt.get('epoch'), (int, str)):
             meta['epoch'] = ckpt['epoch']
     out_dir = osp.dirname(osp.abspath(dst))
@@ -200,17 +245,42 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--skip-unknown', action='store_true',
         help='drop keys of modules holaframe does not have instead of failing')
+    parser.add_argument(
+        '--video-grid', type=_grid, metavar='T,H,W',
+        help='video token grid of the pre-training (HiCMAE release: 8,10,10); default: from '
+        "the checkpoint's training arguments")
+    parser.add_argument(
+        '--audio-grid', type=_grid, metavar='T,F',
+        help='audio token grid of the pre-training (HiCMAE release: 16,8); default: from the '
+        "checkpoint's training arguments")
     return parser.parse_args(argv)
+
+
+def _grid(text: str) -> Tuple[int, ...]:
+    try:
+        grid = tuple(int(v) for v in text.split(','))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'a grid looks like 8,10,10; got {text!r}') from None
+    if not grid or min(grid) <= 0:
+        raise argparse.ArgumentTypeError(f'grid sizes must be positive; got {text!r}')
+    return grid
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    meta = convert_checkpoint(args.src, args.dst, skip_unknown=args.skip_unknown)
+    meta = convert_checkpoint(args.src, args.dst, skip_unknown=args.skip_unknown,
+                              video_grid=args.video_grid, audio_grid=args.audio_grid)
     arch = meta['architecture']
     print(f'converted {meta["kind"]} checkpoint {args.src} -> {args.dst}: '
           f'{meta["num_tensors"]} tensors; video dim {arch["video"]["embed_dim"]} depth '
           f'{arch["video"]["depth"]}, audio dim {arch["audio"]["embed_dim"]} depth '
-          f'{arch["audio"]["depth"]}, fusion depth {arch["fusion"]["depth"]}')
+          f'{arch["audio"]["depth"]}, fusion depth {arch["fusion"]["depth"]}; token grids '
+          f'{meta["token_grids"]}')
+    unknown = [n for n in ('video', 'audio') if n not in meta['token_grids']]
+    if unknown:
+        print(f'warning: the {" and ".join(unknown)} token grid of the pre-training is unknown '
+              f'(not in the checkpoint\'s arguments): the encoders will assume their own grid. '
+              f'Pass --video-grid / --audio-grid (HiCMAE release: 8,10,10 and 16,8).')
     if meta['dropped_keys']:
         print(f'dropped {len(meta["dropped_keys"])} unknown keys: {meta["dropped_keys"]}')
     return 0
