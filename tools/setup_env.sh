@@ -1,7 +1,14 @@
 #!/usr/bin/env bash
-# Creates ./.venv (if missing) and installs holaframe with its test dependencies into it.
-# CPU machines get torch==2.13.0 (a CPU build). On a GPU machine, install your own torch
-# (and DeepSpeed) into the venv first, or set HOLAFRAME_TORCH_SPEC, e.g. "torch==2.5.1".
+# Creates ./.venv (if missing) and installs holaframe with its test and docs dependencies.
+#
+# torch is installed only when the venv has none: HOLAFRAME_TORCH_SPEC (default torch==2.13.0).
+# For that default pin on a machine without an NVIDIA GPU the PyTorch CPU wheel index
+# (HOLAFRAME_TORCH_INDEX, default https://download.pytorch.org/whl/cpu) is added when it
+# answers, so pip takes the CPU build (about 190 MB) instead of PyPI's default Linux build, which
+# pulls several GB of CUDA libraries; a torch wheel already on the machine (pip's find-links or
+# a local index) is used in either case. On a GPU machine install your own torch into the venv
+# first, or set HOLAFRAME_TORCH_SPEC (and HOLAFRAME_TORCH_INDEX, e.g. .../whl/cu124).
+# HOLAFRAME_TORCH_INDEX= (empty) never adds an index.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -11,9 +18,40 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 # shellcheck disable=SC1091
 . "$VENV/bin/activate"
-python -m pip install -q --upgrade pip 2>&1 | grep -v "is ignored" || true
+# pip install -q without the "is ignored" lines of unused local indexes; fails when pip fails.
+quiet_pip() {
+  local log rc=0
+  log=$(mktemp)
+  python -m pip install -q "$@" >"$log" 2>&1 || rc=$?
+  grep -v "is ignored" "$log" || true
+  rm -f "$log"
+  return "$rc"
+}
+quiet_pip --upgrade pip || echo "pip could not be upgraded; continuing with $(python -m pip --version)"
 if ! python -c "import torch" 2>/dev/null; then
-  python -m pip install -q "${HOLAFRAME_TORCH_SPEC:-torch==2.13.0}" 2>&1 | grep -v "is ignored" || true
+  spec=${HOLAFRAME_TORCH_SPEC:-torch==2.13.0}
+  if [ -n "${HOLAFRAME_TORCH_INDEX+set}" ]; then
+    index=$HOLAFRAME_TORCH_INDEX
+  elif [ -z "${HOLAFRAME_TORCH_SPEC:-}" ] && ! command -v nvidia-smi >/dev/null 2>&1; then
+    index=https://download.pytorch.org/whl/cpu   # the default pin on a CPU machine
+  else
+    index=
+  fi
+  if [ -n "$index" ] && python - "$index" <<'PYEOF'
+import sys
+import urllib.request
+try:
+    urllib.request.urlopen(sys.argv[1].rstrip('/') + '/torch/', timeout=10)
+except Exception:
+    sys.exit(1)
+PYEOF
+  then
+    echo "installing $spec (CPU build from $index)"
+    quiet_pip "$spec" --extra-index-url "$index"
+  else
+    [ -n "$index" ] && echo "$index does not answer: installing $spec from the default indexes"
+    quiet_pip "$spec"
+  fi
 fi
-python -m pip install -q -e ".[tests]" 2>&1 | grep -v "is ignored" || true
+quiet_pip -e ".[tests,docs]"
 python -c "import holaframe, torch, mmengine; print('holaframe', holaframe.__version__, '| torch', torch.__version__, '| mmengine', mmengine.__version__)"
