@@ -73,7 +73,8 @@ class Probe(Hook):
 UNLABELED = [1.0, -1.0, 1.0, 0.01, -0.01, -1.0]
 
 
-def _runner(work_dir, max_epochs, epochs_per_round, resume=False, load_from=None):
+def _runner(work_dir, max_epochs, epochs_per_round, resume=False, load_from=None,
+            initial_epochs=None):
     labeled = ToyClips([1.0, -1.0, 1.0, -1.0], [1, 0, 1, 0], 'train')
     hook = dict(
         type='PseudoLabelHook',
@@ -81,7 +82,7 @@ def _runner(work_dir, max_epochs, epochs_per_round, resume=False, load_from=None
             batch_size=2, num_workers=0,
             dataset=ToyClips(UNLABELED, [-1] * 6, 'testA'),
             sampler=dict(type='DefaultSampler', shuffle=False)),
-        num_rounds=2, epochs_per_round=epochs_per_round)
+        num_rounds=2, epochs_per_round=epochs_per_round, initial_epochs=initial_epochs)
     return Runner(
         model=ToyDetector(),
         work_dir=work_dir,
@@ -152,6 +153,16 @@ def test_two_rounds_and_resume(tmp_path):
     assert hook2.round == 2 and hook2.labels == expected
     assert hook2.history[0] == hook.history[0]  # round 1 restored, not recomputed
     assert len(hook2.history) == 2
+
+
+def test_rounds_only_from_a_fine_tuned_model(tmp_path):
+    """initial_epochs=0: the first round starts with the first epoch (after load_from)."""
+    runner = _runner(str(tmp_path / 'rounds'), max_epochs=4, epochs_per_round=2,
+                     initial_epochs=0)
+    runner.train()
+    hook, probe = _hooks(runner)
+    assert probe.seen == [(0, 8), (1, 8), (2, 8), (3, 8)]
+    assert hook.round == 2 and [h['epoch'] for h in hook.history] == [0, 2]
 
 
 def test_schedule(tmp_path):

@@ -95,7 +95,8 @@ class PseudoLabelHook(Hook):
             ``(max_epochs - initial_epochs) // R``, or ``max_epochs // (R + 1)`` when
             ``initial_epochs`` is not given either.
         initial_epochs (int, optional): Epochs of stage 0 (labeled data only); default
-            ``epochs_per_round``.
+            ``epochs_per_round``. ``0`` runs the rounds only, on top of a model that was
+            fine-tuned before (``load_from``): round 1 starts with the first epoch.
         threshold (float): Confidence required for a pseudo-label, in (0.5, 1].
         accumulate (bool): Keep earlier pseudo-labels that are no longer confident.
         metric_key (str): Validation metric logged per round.
@@ -155,11 +156,11 @@ class PseudoLabelHook(Hook):
         if self.initial_epochs is None:
             self.initial_epochs = self.epochs_per_round
         total = self.initial_epochs + rounds * self.epochs_per_round
-        if self.epochs_per_round < 1 or self.initial_epochs < 1 or total != max_epochs:
+        if self.epochs_per_round < 1 or self.initial_epochs < 0 or total != max_epochs:
             raise ValueError(
                 f'PseudoLabelHook: max_epochs={max_epochs} must equal initial_epochs '
                 f'({self.initial_epochs}) + num_rounds ({rounds}) x epochs_per_round '
-                f'({self.epochs_per_round}) = {total}, with at least one epoch per stage.')
+                f'({self.epochs_per_round}) = {total}, with at least one epoch per round.')
 
     def _stage(self, epoch: int) -> int:
         """The stage (number of pseudo-labelling rounds done) that ``epoch`` belongs to."""

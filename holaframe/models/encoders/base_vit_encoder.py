@@ -146,8 +146,9 @@ class BaseViTEncoder(BaseModule):
         if grid != tuple(self.pos_grid.tolist()):
             self.set_pos_grid(grid)  # also resizes the buffer so that the copy below fits
         if grid != self.grid_size:
-            print_log(f'{prefix or type(self).__name__ + "."}: positions learned on token grid '
-                      f'{grid} mapped to this grid {self.grid_size}', logger='current')
+            name = prefix.rstrip('.') or type(self).__name__
+            print_log(f'{name}: positions learned on token grid {grid} mapped to this grid '
+                      f'{self.grid_size}', logger='current')
         super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
                                       unexpected_keys, error_msgs)
 
