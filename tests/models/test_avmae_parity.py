@@ -1,8 +1,8 @@
 """Parity with HiCMAE's pre-training model on the golden fixture (no decoder masking).
 
-The fixture is ``../shared/fixtures/hicmae_tiny_golden.pt`` next to the repository, or the file
-named by ``HOLAFRAME_HICMAE_FIXTURE``; the test is skipped when neither exists. Weights are
-converted with ``tools/model_converters/hicmae2holaframe.py``.
+The fixture is ``tests/data/hicmae_tiny_golden.pt`` (see ``tests/data/README.md``), or the file
+named by ``HOLAFRAME_HICMAE_FIXTURE``. Weights are converted with
+``tools/model_converters/hicmae2holaframe.py``.
 """
 
 import importlib.util
@@ -17,8 +17,10 @@ from holaframe.utils import register_all_modules
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE = Path(os.environ.get('HOLAFRAME_HICMAE_FIXTURE',
-                              REPO.parent / 'shared' / 'fixtures' / 'hicmae_tiny_golden.pt'))
+                              REPO / 'tests' / 'data' / 'hicmae_tiny_golden.pt'))
 ATOL = 1e-5
+
+pytestmark = pytest.mark.parity
 
 
 def _converter():
@@ -31,8 +33,6 @@ def _converter():
 
 @pytest.fixture(scope='module')
 def golden():
-    if not FIXTURE.is_file():
-        pytest.skip(f'HiCMAE fixture not found at {FIXTURE} (set HOLAFRAME_HICMAE_FIXTURE)')
     return torch.load(FIXTURE, map_location='cpu', weights_only=True)
 
 

@@ -1,9 +1,8 @@
 """Parity with the original HiCMAE models on the golden fixture.
 
-The fixture path comes from ``HOLAFRAME_HICMAE_FIXTURE`` when set (so the same test checks any
-other size), else ``../shared/fixtures/hicmae_tiny_golden.pt`` next to the repository. The
-holaframe modules are built from the fixture's own ``constructor`` record; no size is
-hard-coded here.
+The fixture is ``tests/data/hicmae_tiny_golden.pt`` (see ``tests/data/README.md``), or the file
+named by ``HOLAFRAME_HICMAE_FIXTURE`` (so the same test checks any other size). The holaframe
+modules are built from the fixture's own ``constructor`` record; no size is hard-coded here.
 """
 
 import importlib.util
@@ -20,14 +19,11 @@ from holaframe.models.fusion import HiCMAEFusionEncoder
 from holaframe.models.heads import HiCMAEClsHead
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-FIXTURE = os.environ.get(
-    'HOLAFRAME_HICMAE_FIXTURE',
-    osp.join(REPO_ROOT, '..', 'shared', 'fixtures', 'hicmae_tiny_golden.pt'))
+FIXTURE = os.environ.get('HOLAFRAME_HICMAE_FIXTURE',
+                         osp.join(REPO_ROOT, 'tests', 'data', 'hicmae_tiny_golden.pt'))
 TOL = 1e-5
 
-pytestmark = pytest.mark.skipif(
-    not osp.isfile(FIXTURE),
-    reason=f'HiCMAE golden fixture not found at {FIXTURE} (set HOLAFRAME_HICMAE_FIXTURE)')
+pytestmark = pytest.mark.parity
 
 
 def _load_converter():
