@@ -19,6 +19,7 @@ from holaframe.models.layers import (
     VideoPatchEmbed,
     get_sinusoid_encoding_table,
 )
+from holaframe.registry import MODELS
 
 
 def _randomise(module, seed=0):
@@ -137,6 +138,18 @@ def test_csblock_order():
     h = h + blk.attn(blk.norm1(h))
     ref = h + blk.mlp(blk.norm2(h))
     torch.testing.assert_close(blk(x, ctx), ref)
+    # The paper's text order (self-attention, then cross-attention): same parameters.
+    paper = CSBlock(16, 8, num_heads=4, order='self_first').eval()
+    paper.load_state_dict(blk.state_dict())
+    h = x + blk.attn(blk.norm1(x))
+    h = h + blk.cross_attn(blk.cross_norm1(h), context=blk.cross_norm2(ctx))
+    torch.testing.assert_close(paper(x, ctx), h + blk.mlp(blk.norm2(h)))
+    assert not torch.allclose(paper(x, ctx), ref)
+    with pytest.raises(ValueError, match='order'):
+        CSBlock(16, 8, num_heads=4, order='both')
+    fusion = MODELS.build(dict(type='HiCMAEFusionEncoder', embed_dim=16, depth=1, num_heads=4,
+                               block_order='self_first'))
+    assert fusion.blocks[0].order == fusion.blocks_audio[0].order == 'self_first'
 
 
 def test_drop_path():
