@@ -77,3 +77,29 @@ def test_frame_aux_head_losses():
     torch.testing.assert_close(
         losses['loss_clip_aux'],
         F.binary_cross_entropy_with_logits(pooled, torch.tensor([1.0, 0.0, 1.0])))
+
+
+def test_window_label_from_frame_labels():
+    torch.manual_seed(0)
+    logits = torch.randn(4, 2)
+    hit, miss = torch.zeros(6), torch.zeros(6)
+    hit[2:4] = 1
+    # Fake clip whose window holds the fake frames, fake clip whose window misses them, a real
+    # clip and an unlabeled clip (stays ignored).
+    samples = _samples([1, 1, 0, -1], [hit, miss, miss, hit])
+    loss = ClsHead(8, window_label=True).loss(logits, samples)['loss_cls']
+    torch.testing.assert_close(loss, F.cross_entropy(logits[:3], torch.tensor([1, 0, 0])))
+    # Default: the clip label.
+    loss = ClsHead(8).loss(logits, samples)['loss_cls']
+    torch.testing.assert_close(loss, F.cross_entropy(logits[:3], torch.tensor([1, 1, 0])))
+    # Samples without frame labels keep their clip label.
+    loss = ClsHead(8, window_label=True).loss(logits[:1], _samples([1]))['loss_cls']
+    torch.testing.assert_close(loss, F.cross_entropy(logits[:1], torch.tensor([1])))
+
+    head = FrameAuxHead(4, hidden_channels=8, sync_offsets=0, window_label=True)
+    frame_logits = torch.randn(3, 6)
+    losses = head.loss(frame_logits, _samples([1, 1, 0], [hit, miss, miss]))
+    pooled = frame_logits.max(1).values
+    torch.testing.assert_close(
+        losses['loss_clip_aux'],
+        F.binary_cross_entropy_with_logits(pooled, torch.tensor([1.0, 0.0, 0.0])))

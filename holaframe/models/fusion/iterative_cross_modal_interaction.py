@@ -6,6 +6,7 @@ import torch
 import torch.nn as nn
 
 from holaframe.models.layers.cross_attention import CrossAttention
+from holaframe.models.layers.relative_position_bias import RelativePositionBias
 from holaframe.registry import MODELS
 
 
@@ -23,11 +24,17 @@ class GatedCrossModalUpdate(nn.Module):
         num_heads (int): Heads of the cross-attention.
         gate_hidden (int): Hidden width of the gate network.
         attn_drop (float): Attention dropout.
+        rel_pos_distance (int, optional): With a value ``R``, a learnable per-head bias of the
+            time offset between query and key (clipped to ``+-R``) is added to the
+            cross-attention logits (:class:`RelativePositionBias`). None: no bias.
     """
 
-    def __init__(self, dim: int, num_heads: int, gate_hidden: int, attn_drop: float = 0.0) -> None:
+    def __init__(self, dim: int, num_heads: int, gate_hidden: int, attn_drop: float = 0.0,
+                 rel_pos_distance: Optional[int] = None) -> None:
         super().__init__()
         self.cross_attn = CrossAttention(dim, num_heads=num_heads, attn_drop=attn_drop)
+        self.rel_pos = (RelativePositionBias(num_heads, rel_pos_distance)
+                        if rel_pos_distance is not None else None)
         self.gate = nn.Sequential(
             nn.Linear(2 * dim, gate_hidden), nn.ReLU(inplace=True), nn.Linear(gate_hidden, dim))
         self.norm = nn.LayerNorm(dim)
@@ -40,7 +47,11 @@ class GatedCrossModalUpdate(nn.Module):
             context_valid (Tensor, optional): ``(B,)`` bool; where False the cross-attention
                 output is replaced by zeros (the other modality is absent).
         """
-        attended = self.cross_attn(f_c, f_o)  # MHCA(F_c, F_o)
+        bias = None
+        if self.rel_pos is not None:
+            bias = self.rel_pos(torch.arange(f_c.shape[1], device=f_c.device),
+                                torch.arange(f_o.shape[1], device=f_o.device)).to(f_c.dtype)
+        attended = self.cross_attn(f_c, f_o, attn_mask=bias)  # MHCA(F_c, F_o)
         if context_valid is not None:
             attended = attended * context_valid.to(attended.dtype).view(-1, 1, 1)
         g = torch.sigmoid(self.gate(torch.cat([f_c, attended], dim=-1)))  # Eq. (8)
@@ -62,17 +73,22 @@ class IterativeCrossModalInteraction(nn.Module):
         num_heads (int): Cross-attention heads. Defaults to 8.
         gate_hidden (int, optional): Hidden width of the gate MLP. Defaults to ``dim``.
         attn_drop (float): Attention dropout. Defaults to 0.
+        rel_pos_distance (int, optional): Learnable relative time-position bias of the
+            cross-attention logits (offsets clipped to ``+-rel_pos_distance``), so that a frame
+            can attend to the other modality at the same time step without positions in the
+            token values. None (default, the paper's MHCA): no bias.
     """
 
     def __init__(self, dim: int, num_layers: int = 3, num_heads: int = 8,
-                 gate_hidden: Optional[int] = None, attn_drop: float = 0.0) -> None:
+                 gate_hidden: Optional[int] = None, attn_drop: float = 0.0,
+                 rel_pos_distance: Optional[int] = None) -> None:
         super().__init__()
         gate_hidden = gate_hidden or dim
         self.video_layers = nn.ModuleList(
-            [GatedCrossModalUpdate(dim, num_heads, gate_hidden, attn_drop)
+            [GatedCrossModalUpdate(dim, num_heads, gate_hidden, attn_drop, rel_pos_distance)
              for _ in range(num_layers)])
         self.audio_layers = nn.ModuleList(
-            [GatedCrossModalUpdate(dim, num_heads, gate_hidden, attn_drop)
+            [GatedCrossModalUpdate(dim, num_heads, gate_hidden, attn_drop, rel_pos_distance)
              for _ in range(num_layers)])
 
     def forward(self, f_v: torch.Tensor, f_a: torch.Tensor,

@@ -63,12 +63,17 @@ class FrameAuxHead(nn.Module):
         pooling (dict): Config of the frame-score pooling. Defaults to max pooling.
         frame_loss_weight (float): Weight of ``loss_frame``. Defaults to 1.
         clip_loss_weight (float): Weight of ``loss_clip_aux``. Defaults to 1.
+        window_label (bool): ``loss_clip_aux`` against the label of the sampled window (1 iff
+            one of its ``frame_labels`` is fake) instead of the clip's ``gt_label``, so that it
+            agrees with ``loss_frame`` on windows of fake clips that miss the fake segment.
+            Defaults to False.
     """
 
     def __init__(self, in_channels: int, hidden_channels: int = 64, sync_offsets: int = 4,
                  sync_source: str = 'fused', dilations: Sequence[int] = (1, 2, 4),
                  kernel_size: int = 3, pooling: Optional[dict] = None,
-                 frame_loss_weight: float = 1.0, clip_loss_weight: float = 1.0) -> None:
+                 frame_loss_weight: float = 1.0, clip_loss_weight: float = 1.0,
+                 window_label: bool = False) -> None:
         super().__init__()
         if sync_source not in ('fused', 'aligned'):
             raise ValueError(f"frame_aux_head.py: sync_source must be 'fused' or 'aligned', "
@@ -89,6 +94,7 @@ class FrameAuxHead(nn.Module):
         self.pooling = MODELS.build(pooling or dict(type='TopKFramePooling', k=1))
         self.frame_loss_weight = frame_loss_weight
         self.clip_loss_weight = clip_loss_weight
+        self.window_label = window_label
 
     def _sync_features(self, f_v: torch.Tensor, f_a: torch.Tensor) -> torch.Tensor:
         """Cosine similarity of ``f_v[t]`` and ``f_a[t + d]``, zero outside the sequence."""
@@ -141,6 +147,8 @@ class FrameAuxHead(nn.Module):
         """
         length = frame_logits.shape[1]
         labels = stack_gt_labels(data_samples, frame_logits.device)
+        clip_labels = (stack_gt_labels(data_samples, frame_logits.device, from_frames=True)
+                       if self.window_label else labels)
         targets, keep = [], []
         for sample, label in zip(data_samples, labels.tolist()):
             if 'frame_labels' in sample:
@@ -157,10 +165,10 @@ class FrameAuxHead(nn.Module):
                 frame_logits[keep_t], torch.stack(targets)[keep_t])
         else:
             loss_frame = zero
-        labelled = labels >= 0
+        labelled = clip_labels >= 0
         if bool(labelled.any()):
             loss_clip = F.binary_cross_entropy_with_logits(
-                self.pool(frame_logits)[labelled], labels[labelled].float())
+                self.pool(frame_logits)[labelled], clip_labels[labelled].float())
         else:
             loss_clip = zero
         return dict(loss_frame=self.frame_loss_weight * loss_frame,
