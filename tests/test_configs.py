@@ -1,7 +1,6 @@
 """Every config under configs/ and projects/*/configs/ loads and builds."""
 
 import copy
-import sys
 from pathlib import Path
 
 import pytest
@@ -47,19 +46,17 @@ def test_configs_found():
     assert len(CONFIGS) >= 10
 
 
+def _load(path):
+    """Load a config (a project's plugin package is importable through pytest's
+    ``pythonpath``, as users put it on ``PYTHONPATH``) and enter its default scope."""
+    cfg = Config.fromfile(str(path))
+    init_default_scope(cfg.get('default_scope', 'holaframe'))
+    return cfg
+
+
 @pytest.mark.parametrize('path', CONFIGS, ids=_ids(CONFIGS))
 def test_config_loads_and_builds(path):
-    rel = path.relative_to(REPO)
-    if rel.parts[0] == 'projects':
-        # A project's plugin package sits in the project's root (users set PYTHONPATH to it).
-        sys.path.insert(0, str(REPO / rel.parts[0] / rel.parts[1]))
-    cfg = Config.fromfile(str(path))
-    if 'custom_imports' in cfg:
-        import importlib
-        for module in cfg.custom_imports['imports']:
-            importlib.import_module(module)
-    scope = cfg.get('default_scope', 'holaframe')
-    init_default_scope(scope)
+    cfg = _load(path)
     assert DefaultScope.get_current_instance().scope_name == 'holaframe'
 
     if 'model' in cfg:
@@ -82,19 +79,6 @@ def test_config_loads_and_builds(path):
 
 
 # --------------------------------------------------------------------------- every model runs
-def _load(path):
-    rel = path.relative_to(REPO)
-    if rel.parts[0] == 'projects':
-        sys.path.insert(0, str(REPO / rel.parts[0] / rel.parts[1]))
-    cfg = Config.fromfile(str(path))
-    if 'custom_imports' in cfg:
-        import importlib
-        for module in cfg.custom_imports['imports']:
-            importlib.import_module(module)
-    init_default_scope(cfg.get('default_scope', 'holaframe'))
-    return cfg
-
-
 # Experiment configs (not the `_base_` fragments, which have no data settings of their own).
 MODEL_CONFIGS = [p for p in CONFIGS if '_base_' not in p.parts
                  and 'model' in Config.fromfile(str(p), import_custom_modules=False)]

@@ -327,9 +327,12 @@ def _table(summary: List[dict]) -> str:
     lines = ['| stage | status | wall (s) | result |', '|---|---|---|---|']
     keys = ('data_root', 'last_loss', 'token_grids', 'best_val_auc', 'pseudo_labels', 'val_auc',
             'val_acc', 'submission')
+    def fmt(value):
+        return f'{value:.4g}' if isinstance(value, float) else value
+
     for row in summary:
         out = row['outputs']
-        result = '; '.join(f'{k} {out[k]}' for k in keys if out.get(k) is not None)
+        result = '; '.join(f'{k} {fmt(out[k])}' for k in keys if out.get(k) is not None)
         lines.append(f'| {row["stage"]} | {row["status"]} | {row["wall_s"]} | {result} |')
     return '\n'.join(lines)
 

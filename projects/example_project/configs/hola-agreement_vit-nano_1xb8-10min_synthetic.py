@@ -1,5 +1,5 @@
-# The paper-faithful tiny HOLA config (from random weights) with its Local-Global Contextual Fusion swapped for the
-# plugin's AgreementGatedFusion. Run from the repository root:
+# The paper-faithful tiny HOLA config (from random weights) with its Local-Global Contextual
+# Fusion swapped for the plugin's AgreementGatedFusion. Run from the repository root:
 #   PYTHONPATH=projects/example_project python tools/train.py \
 #       projects/example_project/configs/hola-agreement_vit-nano_1xb8-10min_synthetic.py
 _base_ = ['../../../configs/hola/hola_vit-nano_scratch_1xb8-10min_synthetic.py']

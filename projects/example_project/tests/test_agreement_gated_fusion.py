@@ -1,19 +1,16 @@
 """Tests of the example plugin, run by holaframe's suite."""
 
-import sys
 from pathlib import Path
 
 import pytest
 import torch
+from agreement_fusion_plugin import AgreementGatedFusion  # on PYTHONPATH (pytest's pythonpath)
 from mmengine.registry import init_default_scope
 
+from holaframe.registry import MODELS
+from holaframe.utils import list_components
+
 PROJECT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(PROJECT))
-
-from agreement_fusion_plugin import AgreementGatedFusion  # noqa: E402
-
-from holaframe.registry import MODELS  # noqa: E402
-from holaframe.utils import list_components  # noqa: E402
 
 
 def test_registered_into_holaframe_and_listed():
