@@ -130,7 +130,8 @@ def test_plain_decoder_without_skips():
 
 def test_base_config_has_the_shape_of_hicmae_b():
     """configs/_base_/models/avmae_vit-base.py = HiCMAE-B's pre-training model: 540 tensors,
-    99,609,344 numbers (the released checkpoint's counts), so its weights load one to one."""
+    99,609,344 numbers (the released checkpoint's counts), so its weights load one to one; plus
+    holaframe's two records of the encoders' token grids (``*.pos_grid``)."""
     from pathlib import Path
 
     from mmengine.config import Config
@@ -139,6 +140,9 @@ def test_base_config_has_the_shape_of_hicmae_b():
     register_all_modules(init_default_scope=True)  # the data preprocessor is looked up by scope
     model = MODELS.build(cfg.model)
     state = model.state_dict()
-    assert len(state) == 540
-    assert sum(v.numel() for v in state.values()) == 99_609_344
+    grids = {k: v.tolist() for k, v in state.items() if k.endswith('pos_grid')}
+    assert grids == {'video_encoder.pos_grid': [8, 10, 10], 'audio_encoder.pos_grid': [16, 8]}
+    weights = {k: v for k, v in state.items() if k not in grids}
+    assert len(weights) == 540
+    assert sum(v.numel() for v in weights.values()) == 99_609_344
     assert model.video_encoder.grid_size == (8, 10, 10) and model.dual_masking
