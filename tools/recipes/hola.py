@@ -217,30 +217,27 @@ class Recipe:
         src = self.outputs['pretrain']['checkpoint']
         dst = osp.join(self.dir('handoff'), 'avmae_pretrained.pth')
         os.makedirs(self.dir('handoff'), exist_ok=True)
-        if osp.isdir(src):  # a DeepSpeed ZeRO checkpoint directory
+        if osp.isdir(src):  # a DeepSpeed ZeRO checkpoint directory: consolidate it first
             _run([sys.executable, 'tools/model_converters/zero2holaframe.py', src, dst],
                  self.log('handoff'), 'handoff')
+            src_file = dst
         else:
-            import torch
+            src_file = src
+        import torch
 
-            from holaframe.utils.checkpoint import load_checkpoint_safely
-            ckpt = load_checkpoint_safely(src)
-            meta = {k: v for k, v in ckpt.get('meta', {}).items()
-                    if isinstance(v, (str, int, float, bool))}
-            torch.save(dict(state_dict=ckpt['state_dict'], meta=dict(meta, source=src)), dst)
-        grids = self._token_grids(dst)
-        return dict(checkpoint=dst, source=src, token_grids=grids)
-
-    @staticmethod
-    def _token_grids(path: str) -> dict:
-        from holaframe.utils.checkpoint import load_weights
-        state = load_weights(path)
+        from holaframe.utils.checkpoint import load_checkpoint_safely, unwrap_state_dict
+        ckpt = load_checkpoint_safely(src_file)
+        state = unwrap_state_dict(ckpt, keys=('state_dict', 'model', 'module'))
         grids = {k.split('.')[0]: state[k].tolist() for k in state if k.endswith('.pos_grid')}
         missing = {'video_encoder', 'audio_encoder'} - set(grids)
         if missing:
-            raise StageFailed(f'stage \'handoff\': {path} records no token grid for '
+            raise StageFailed(f'stage \'handoff\': {src} records no token grid for '
                               f'{sorted(missing)}; its positions could not be mapped')
-        return grids
+        meta = {k: v for k, v in ckpt.get('meta', {}).items()
+                if isinstance(v, (str, int, float, bool))}
+        # The weights only (no optimizer or message hub), with the pre-training grids in meta.
+        torch.save(dict(state_dict=state, meta=dict(meta, source=src, token_grids=grids)), dst)
+        return dict(checkpoint=dst, source=src, token_grids=grids)
 
     def stage_finetune(self) -> dict:
         work = self.dir('finetune')
