@@ -17,7 +17,7 @@ def synthetic_avdf_root(tmp_path_factory):
     Sizes: 16 train, 8 val, 6 testA, 4 testB clips of 3-4 s at 224x224 (plus one silent
     1280x720 clip in train and in val).
     """
-    from holaframe.datasets.synthetic import generate_synthetic_avdf
+    from holaframe.testing import generate_synthetic_avdf
 
     root = tmp_path_factory.mktemp('synthetic_avdf')
     generate_synthetic_avdf(str(root), num_train=16, num_val=8, num_testA=6, num_testB=4, seed=0,

@@ -48,7 +48,7 @@ DEFAULT_MODELS = {
 
 def make_clips(folder: str, num: int) -> List[str]:
     """Write ``num`` synthetic 10 s 224x224 clips with audio; return their paths."""
-    from holaframe.datasets.synthetic import generate_synthetic_avdf
+    from holaframe.testing import generate_synthetic_avdf
     meta = generate_synthetic_avdf(folder, num, 0, 0, 0, seed=0, num_silent=0,
                                    duration_range=(10.0, 10.0), write_test_labels=False)
     return [osp.join(folder, 'train', m['file']) for m in meta['train']]

@@ -1,9 +1,32 @@
-"""Helpers for tests, demos and tools: generated data, dummy batches and small learning tasks.
+"""Generated data, tiny models and small learning tasks for tests, demos, benchmarks and tools.
 
 Like ``mmpretrain.testing`` and ``mmdet.testing``, this package sits above ``datasets`` and
 ``models`` (it uses both) and is imported by tests, benchmarks and tools, never by the library.
+
+* :mod:`.synthetic_avdf`: the synthetic AV-Deepfake1M++ dataset generator
+  (``tools/data/make_synthetic_avdf.py``) and its clip writer.
+* :mod:`.dummy_batch`: the smallest dataset every config reads, and a real batch for a config.
+* :mod:`.indexed_clips`: tiny clips whose frames encode their own index.
+* :mod:`.tiny_detector`: a tiny HOLA detector config and a checkpoint of it.
+* :mod:`.av_sync_tokens`: a token-level audio-visual synchrony task for the fusion path.
+* :mod:`.distributed`: a probe hook, a toy detector and a toy dataset for multi-process runs;
+  importing it registers them, so it is imported only by name (``custom_imports``).
 """
 
 from .dummy_batch import build_dummy_batch, make_tiny_avdf
+from .indexed_clips import decode_index, indexed_frames, make_indexed_clip, sine_tone
+from .synthetic_avdf import SUBSETS, generate_synthetic_avdf, synthesize_speech, write_av_clip
+from .tiny_detector import (
+    INT8_SCORE_TOL,
+    tiny_config,
+    tiny_model,
+    tiny_pipeline,
+    write_tiny_detector,
+)
 
-__all__ = ['build_dummy_batch', 'make_tiny_avdf']
+__all__ = [
+    'build_dummy_batch', 'make_tiny_avdf', 'SUBSETS', 'generate_synthetic_avdf',
+    'synthesize_speech', 'write_av_clip', 'decode_index', 'indexed_frames', 'make_indexed_clip',
+    'sine_tone', 'INT8_SCORE_TOL', 'tiny_config', 'tiny_model', 'tiny_pipeline',
+    'write_tiny_detector'
+]

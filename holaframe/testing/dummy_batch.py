@@ -5,8 +5,8 @@ from typing import Any, Dict, Optional, Sequence, Tuple
 
 from mmengine.dataset import pseudo_collate
 
-from holaframe.datasets.synthetic import generate_synthetic_avdf
 from holaframe.registry import DATASETS
+from holaframe.testing.synthetic_avdf import generate_synthetic_avdf
 
 #: Dataloaders tried in this order: the test pipeline is what a deployed model sees.
 SPLITS = ('test_dataloader', 'val_dataloader', 'train_dataloader')

@@ -1,13 +1,20 @@
-"""Helpers for the data tests: tiny clips whose frames encode their own index."""
+"""Tiny H.264 + AAC clips whose frames encode their own index.
+
+Frame ``i`` shows ``i`` in binary as a 4 x 4 grid of black and white blocks, which survives
+lossy encoding, so a decoded frame tells which frame it is (:func:`decode_index`): frame
+sampling, seeking and audio-video alignment are checked against exact indices.
+"""
+
+from typing import List
 
 import numpy as np
 
-from holaframe.datasets.synthetic import write_av_clip
+from holaframe.testing.synthetic_avdf import write_av_clip
 
 GRID = 4  # 4 x 4 blocks = 16 bits per frame
 
 
-def indexed_frames(n: int, size: int = 32) -> list:
+def indexed_frames(n: int, size: int = 32) -> List[np.ndarray]:
     """``n`` RGB frames of ``size``; frame i shows i in binary as black/white blocks."""
     block = size // GRID
     frames = []
@@ -35,15 +42,27 @@ def decode_index(img: np.ndarray) -> int:
     return value
 
 
-def tone(duration: float, freq: float = 440.0, sr: int = 16000, amp: float = 0.3) -> np.ndarray:
-    """A sine tone."""
+def sine_tone(duration: float, freq: float = 440.0, sr: int = 16000,
+              amp: float = 0.3) -> np.ndarray:
+    """A sine tone of ``duration`` seconds at ``sr`` Hz."""
     t = np.arange(int(round(duration * sr))) / sr
     return amp * np.sin(2 * np.pi * freq * t)
 
 
-def make_clip(path: str, num_frames: int, size: int = 32, audio: bool = True,
-              preset: str = 'ultrafast') -> str:
-    """Write an indexed clip at 25 fps (with a 440 Hz tone unless ``audio`` is False)."""
-    wave = tone(num_frames / 25) if audio else None
+def make_indexed_clip(path: str, num_frames: int, size: int = 32, audio: bool = True,
+                      preset: str = 'ultrafast') -> str:
+    """Write an indexed clip at 25 fps (with a 440 Hz tone unless ``audio`` is False).
+
+    Args:
+        path (str): Output ``.mp4`` file.
+        num_frames (int): Number of frames.
+        size (int): Frame side in pixels. Defaults to 32.
+        audio (bool): Write an audio stream. Defaults to True.
+        preset (str): x264 preset. Defaults to ``'ultrafast'``.
+
+    Returns:
+        str: ``path``.
+    """
+    wave = sine_tone(num_frames / 25) if audio else None
     write_av_clip(path, indexed_frames(num_frames, size), wave, preset=preset)
     return path

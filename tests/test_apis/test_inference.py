@@ -4,16 +4,13 @@ import glob
 import os
 import os.path as osp
 import pickle
-import sys
 
 import pytest
 import torch
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from tiny_detector import write_tiny_detector  # noqa: E402
-
-from holaframe.apis import inference_detector, init_detector, load_weights  # noqa: E402
-from holaframe.registry import MODELS  # noqa: E402
+from holaframe.apis import inference_detector, init_detector, load_weights
+from holaframe.registry import MODELS
+from holaframe.testing import write_tiny_detector
 
 
 @pytest.fixture(scope='module')

@@ -7,7 +7,6 @@ import shutil
 
 import pytest
 import torch
-from avdata_helpers import make_clip
 
 from holaframe.datasets import (
     AVDeepfake1MDataset,
@@ -16,6 +15,7 @@ from holaframe.datasets import (
     BadSampleError,
 )
 from holaframe.registry import DATASETS
+from holaframe.testing import make_indexed_clip
 
 PIPELINE = [
     dict(type='DecordInit'),
@@ -47,7 +47,7 @@ ENTRIES = [
 
 def _write_videos(root, subset):
     for e in ENTRIES:
-        make_clip(osp.join(root, subset, e['file']), 30, audio='silent' not in e['file'])
+        make_indexed_clip(osp.join(root, subset, e['file']), 30, audio='silent' not in e['file'])
 
 
 @pytest.fixture(scope='module')

@@ -11,7 +11,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from holaframe.datasets import AVDeepfake1MDataset, AVDeepfake1MTestDataset
-from holaframe.datasets.synthetic import generate_synthetic_avdf
+from holaframe.testing import generate_synthetic_avdf
 
 FIELDS = {'file', 'original', 'split', 'modify_type', 'audio_model', 'video_model',
           'fake_segments', 'audio_fake_segments', 'visual_fake_segments', 'video_frames',

@@ -4,7 +4,7 @@ Every run goes through ``tools/dist_train.sh`` / ``tools/dist_test.sh`` (torchru
 gloo) or ``tools/test.py`` (one process), exactly as a user would start them. The tiny HOLA
 config (``configs/hola/hola-dense_tiny_1xb8-10min_synthetic.py``) with the
 ``configs/_base_/strategies/zero2.py`` base trains on the synthetic dataset; ``DistProbeHook``
-(``tests/engine/dist_helpers.py``) records data order, losses and exact state fingerprints.
+(``holaframe.testing.distributed``) records data order, losses and exact state fingerprints.
 """
 
 import importlib.util
@@ -20,9 +20,9 @@ from typing import Optional
 import pytest
 import torch
 
+from holaframe.testing.distributed import digest
+
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO))
-from tests.engine.dist_helpers import digest  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -50,7 +50,7 @@ LOADER = """dict(batch_size=2, num_workers=0, persistent_workers=False,
 def hola_zero2_config(path: Path, data_root: str, dump_file: Path) -> Path:
     """Write the tiny HOLA + ZeRO-2 test config (4 iterations, checkpoints at 2 and 4)."""
     path.write_text(f"""_base_ = [{str(HOLA_TINY)!r}, {str(ZERO2)!r}]
-custom_imports = dict(imports=['tests.engine.dist_helpers'], allow_failed_imports=False)
+custom_imports = dict(imports=['holaframe.testing.distributed'], allow_failed_imports=False)
 data_root = {data_root!r}
 pipeline = {PIPELINE}
 train_dataloader = {LOADER.format(extra='')}
@@ -79,7 +79,7 @@ def toy_zero2_config(path: Path, strategy: Optional[Path] = ZERO2) -> Path:
     in-memory clips."""
     bases = [str(RUNTIME)] + ([str(strategy)] if strategy else [])
     path.write_text(f"""_base_ = {bases!r}
-custom_imports = dict(imports=['tests.engine.dist_helpers'], allow_failed_imports=False)
+custom_imports = dict(imports=['holaframe.testing.distributed'], allow_failed_imports=False)
 model = dict(type='DistToyDetector', data_preprocessor=dict(type='AVDataPreprocessor'))
 train_dataloader = dict(batch_size=2, num_workers=0,
     sampler=dict(type='DefaultSampler', shuffle=True),
@@ -103,8 +103,7 @@ def _free_port() -> int:
 
 def run_tool(*args: str, timeout: int = 400) -> str:
     """Run a repo tool (``.sh`` with bash, ``.py`` with this Python); fail with its output."""
-    env = dict(os.environ, OMP_NUM_THREADS='1', PORT=str(_free_port()),
-               PYTHONPATH=str(REPO) + os.pathsep + os.environ.get('PYTHONPATH', ''))
+    env = dict(os.environ, OMP_NUM_THREADS='1', PORT=str(_free_port()))
     tool = str(REPO / args[0])
     cmd = ['bash', tool] if tool.endswith('.sh') else [sys.executable, tool]
     proc = subprocess.run(cmd + list(args[1:]), cwd=REPO, env=env, capture_output=True,

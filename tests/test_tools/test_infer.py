@@ -10,12 +10,9 @@ import sys
 
 import pytest
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', 'apis'))
-from test_quantization import SCORE_TOL  # noqa: E402
-from tiny_detector import write_tiny_detector  # noqa: E402
-
-from holaframe.apis import inference_detector, init_detector  # noqa: E402
-from holaframe.evaluation import read_submission  # noqa: E402
+from holaframe.apis import inference_detector, init_detector
+from holaframe.evaluation import read_submission
+from holaframe.testing import INT8_SCORE_TOL, write_tiny_detector
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -84,7 +81,7 @@ def test_infer_folder_int8(tmp_path, synthetic_avdf_root):
     names = ['clip0.mp4', osp.join('sub', 'clip1.mp4'), osp.join('sub', 'clip2.mp4')]
     ref = inference_detector(fp32, [str(videos / n) for n in names])
     diffs = [abs(rows[n]['score'] - r['score']) for n, r in zip(names, ref)]
-    assert max(diffs) <= SCORE_TOL, diffs
+    assert max(diffs) <= INT8_SCORE_TOL, diffs
     assert max(diffs) > 0, 'the scores are the fp32 ones: --quantize int8 had no effect'
 
 

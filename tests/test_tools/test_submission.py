@@ -11,11 +11,9 @@ import sys
 
 import pytest
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', 'apis'))
-from tiny_detector import write_tiny_detector  # noqa: E402
-
-from holaframe.evaluation import read_submission  # noqa: E402
-from holaframe.evaluation.submission import format_score, write_submission  # noqa: E402
+from holaframe.evaluation import read_submission
+from holaframe.evaluation.submission import format_score, write_submission
+from holaframe.testing import write_tiny_detector
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 LINE = re.compile(r'^[^;\n]+;(0(\.\d+)?|1(\.0+)?)$')

@@ -13,7 +13,7 @@ CONFIG = 'configs/hola/hola_vit-nano_scratch_1xb8-10min_synthetic.py'
 
 
 def _run(args, **kwargs):
-    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=str(REPO))
+    env = dict(os.environ, OMP_NUM_THREADS='1')
     proc = subprocess.run([sys.executable, *args], cwd=REPO, env=env, capture_output=True,
                           text=True, **kwargs)
     assert proc.returncode == 0, f'{args} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}'
@@ -60,9 +60,8 @@ def test_train_resume_and_test(synthetic_avdf_root, tmp_path):
 
 
 def test_train_rejects_missing_config(tmp_path):
-    env = dict(os.environ, PYTHONPATH=str(REPO))
     proc = subprocess.run([sys.executable, 'tools/train.py', str(tmp_path / 'nope.py')],
-                          cwd=REPO, env=env, capture_output=True, text=True)
+                          cwd=REPO, capture_output=True, text=True)
     assert proc.returncode != 0
     assert 'Config file not found' in proc.stderr
 

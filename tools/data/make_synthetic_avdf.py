@@ -11,7 +11,7 @@ See ``docs/data.md`` for the design of the clips and their fakes.
 import argparse
 import time
 
-from holaframe.datasets.synthetic import generate_synthetic_avdf
+from holaframe.testing import generate_synthetic_avdf
 
 
 def parse_args(argv=None) -> argparse.Namespace:

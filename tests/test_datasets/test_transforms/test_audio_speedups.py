@@ -9,11 +9,9 @@ import librosa
 import numpy as np
 import pytest
 import torch
-from avdata_helpers import make_clip, tone
 
 from holaframe.datasets import BadSampleError, NoAudioStreamError
 from holaframe.datasets import io as avio
-from holaframe.datasets.synthetic import write_av_clip
 from holaframe.datasets.transforms import (
     AudioDecode,
     AudioFbank,
@@ -26,6 +24,7 @@ from holaframe.datasets.transforms import (
 from holaframe.datasets.transforms.audio_features import mel_power, mfcc
 from holaframe.datasets.transforms.pack_av_inputs import channels_first
 from holaframe.datasets.transforms.video_resize import resize_frames
+from holaframe.testing import make_indexed_clip, sine_tone, write_av_clip
 
 SR = 16000
 
@@ -47,8 +46,9 @@ def av_clips(tmp_path_factory):
     frames = [np.full((32, 32, 3), i % 255, np.uint8) for i in range(150)]  # 6 s at 25 fps
     speech = str(root / 'speech.mp4')
     write_av_clip(speech, frames, _speech_like(6.0), preset='ultrafast')
-    return dict(speech=speech, silent=make_clip(str(root / 'silent.mp4'), 50, audio=False),
-                short=make_clip(str(root / 'short.mp4'), 10))
+    return dict(speech=speech,
+                silent=make_indexed_clip(str(root / 'silent.mp4'), 50, audio=False),
+                short=make_indexed_clip(str(root / 'short.mp4'), 10))
 
 
 # ----------------------------------------------------------------------------- windowed decode
@@ -178,7 +178,7 @@ def _kaldi_fbank_float64(wave, num_mel_bins=128):
 
 
 def test_float32_kaldi_fbank_close_to_float64_definition():
-    for wave in (_speech_like(2.575), tone(2.575, 700), np.zeros(41200),
+    for wave in (_speech_like(2.575), sine_tone(2.575, 700), np.zeros(41200),
                  1e-4 * np.random.default_rng(1).standard_normal(41200)):
         wave = (wave - wave.mean()).astype(np.float32)
         ours, ref = kaldi_fbank(wave), _kaldi_fbank_float64(wave)

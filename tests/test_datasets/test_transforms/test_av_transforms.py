@@ -6,11 +6,9 @@ import librosa
 import numpy as np
 import pytest
 import torch
-from avdata_helpers import decode_index, make_clip, tone
 
 from holaframe.datasets import BadSampleError, NoAudioStreamError
 from holaframe.datasets import io as avio
-from holaframe.datasets.synthetic import write_av_clip
 from holaframe.datasets.transforms import (
     AudioDecode,
     AudioFbank,
@@ -36,16 +34,17 @@ from holaframe.datasets.transforms import (
 )
 from holaframe.datasets.transforms.audio_features import mfcc
 from holaframe.structures import AVDataSample
+from holaframe.testing import decode_index, make_indexed_clip, sine_tone, write_av_clip
 
 
 @pytest.fixture(scope='module')
 def clips(tmp_path_factory):
     root = tmp_path_factory.mktemp('clips')
     return dict(
-        normal=make_clip(str(root / 'normal.mp4'), 100),
-        short=make_clip(str(root / 'short.mp4'), 10),
-        silent=make_clip(str(root / 'silent.mp4'), 50, audio=False),
-        long=make_clip(str(root / 'long.mp4'), 3810),
+        normal=make_indexed_clip(str(root / 'normal.mp4'), 100),
+        short=make_indexed_clip(str(root / 'short.mp4'), 10),
+        silent=make_indexed_clip(str(root / 'silent.mp4'), 50, audio=False),
+        long=make_indexed_clip(str(root / 'long.mp4'), 3810),
         root=str(root),
     )
 
@@ -257,7 +256,7 @@ def test_silent_clip_full_pipeline_gives_zero_features(clips):
 
 
 def test_mfcc_matches_librosa():
-    y = tone(1.0, 300) + 0.01 * np.random.default_rng(0).standard_normal(16000)
+    y = sine_tone(1.0, 300) + 0.01 * np.random.default_rng(0).standard_normal(16000)
     ref = librosa.feature.mfcc(y=y.astype(np.float32), sr=16000, n_mfcc=32, n_fft=512,
                                win_length=400, hop_length=160, n_mels=64)
     ours = mfcc(y, 16000, 32, 512, 160, 400, 64)
@@ -276,7 +275,7 @@ def test_frame_windows_split_clip_into_equal_segments():
 def test_mfcc_segments_aligned_with_frames():
     sr, fps = 16000, 25.0
     wave = np.zeros(4 * sr, np.float32)
-    wave[int(2.0 * sr):int(2.4 * sr)] = tone(0.4, 500)  # loud only in frames 50-59
+    wave[int(2.0 * sr):int(2.4 * sr)] = sine_tone(0.4, 500)  # loud only in frames 50-59
     inds = np.arange(16) * 6 + 3  # 0..96 frames -> windows of 6 frames (0.24 s)
     r = AudioMFCCSegments()(dict(waveform=wave, audio_sr=sr, avg_fps=fps, frame_inds=inds))
     a = r['audio']
@@ -290,7 +289,7 @@ def test_mfcc_segments_aligned_with_frames():
 def test_frame_log_mel_alignment_and_shape():
     sr = 16000
     wave = np.zeros(4 * sr, np.float32)
-    wave[40 * 640:41 * 640] = tone(0.04, 1000)  # exactly video frame 40
+    wave[40 * 640:41 * 640] = sine_tone(0.04, 1000)  # exactly video frame 40
     inds = np.arange(30, 50)
     r = AudioFrameLogMel(n_mels=40, group=4, normalize=False)(
         dict(waveform=wave, audio_sr=sr, avg_fps=25.0, frame_inds=inds))
@@ -307,7 +306,7 @@ def test_frame_log_mel_alignment_and_shape():
 
 def test_kaldi_fbank_definition():
     sr = 16000
-    y = tone(1.0, 1000.0, amp=0.5)
+    y = sine_tone(1.0, 1000.0, amp=0.5)
     fb = kaldi_fbank(y, sr, 128)
     assert fb.shape == (1 + (16000 - 400) // 160, 128) and fb.dtype == np.float32
     banks = kaldi_mel_banks(128, 512, sr)
@@ -327,7 +326,7 @@ def test_kaldi_fbank_definition():
 
 def test_audio_fbank_hicmae_normalisation_and_alignment():
     sr = 16000
-    wave = (tone(6.0, 700) * (np.arange(6 * sr) >= 3 * sr)).astype(np.float32)
+    wave = (sine_tone(6.0, 700) * (np.arange(6 * sr) >= 3 * sr)).astype(np.float32)
     r = AudioFbank()(dict(waveform=wave, audio_sr=sr, avg_fps=25.0,
                           frame_inds=np.arange(16) * 4 + 25))  # clip starts at 1.0 s
     a = r['audio']
@@ -387,7 +386,7 @@ def test_write_av_clip_without_audio_has_no_stream(tmp_path):
 
 def test_decord_failure_falls_back_to_pyav(tmp_path):
     # decord 0.6.0 cannot copy out 48-pixel-wide frames (size mismatch); PyAV takes over.
-    path = make_clip(str(tmp_path / 'w48.mp4'), 20, size=48)
+    path = make_indexed_clip(str(tmp_path / 'w48.mp4'), 20, size=48)
     r = _run(dict(filename=path), [DecordInit(), UniformSampleFrames(4, test_mode=True),
                                    DecordDecode()])
     assert r['imgs'].shape == (4, 48, 48, 3)

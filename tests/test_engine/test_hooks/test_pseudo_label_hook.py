@@ -2,7 +2,6 @@
 
 import json
 import os.path as osp
-import sys
 
 import numpy as np
 import pytest
@@ -16,6 +15,7 @@ from mmengine.runner import Runner
 
 from holaframe.engine.hooks import PseudoLabelHook
 from holaframe.structures import AVDataSample
+from holaframe.testing import tiny_model, tiny_pipeline
 from holaframe.utils import register_all_modules
 from holaframe.utils.checkpoint import allow_mmengine_checkpoints
 
@@ -181,9 +181,6 @@ def test_schedule(tmp_path):
 
 
 def _synthetic_cfg(root, work_dir, resume_from=None):
-    sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', 'apis'))
-    from tiny_detector import tiny_model, tiny_pipeline
-
     def loader(dataset, shuffle=False):
         return dict(batch_size=2, num_workers=0, dataset=dataset,
                     sampler=dict(type='DefaultSampler', shuffle=shuffle))

@@ -8,7 +8,6 @@ Everything here runs in one process without a process group, except
 import os
 import sys
 import warnings
-from pathlib import Path
 
 import pytest
 import torch
@@ -20,9 +19,6 @@ from holaframe.engine.strategies import (
     deepspeed_compat,
 )
 from holaframe.registry import MODEL_WRAPPERS, STRATEGIES
-
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO))
 
 
 def make_strategy(tmp_path, **kwargs) -> HolaDeepSpeedStrategy:
@@ -74,7 +70,7 @@ assert dc.patch_mmengine_deepspeed() is False
 print('lazy patch ok')
 """
     import subprocess
-    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS='1')
+    env = dict(os.environ, OMP_NUM_THREADS='1')
     proc = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
                           env=env, cwd=str(tmp_path))
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -225,7 +221,7 @@ def test_single_process_zero_step_and_plain_checkpoint(tmp_path, one_process_gro
     DeepSpeed's fp32 master weights follow it (the next step starts from the loaded weights)."""
     from mmengine.dataset import pseudo_collate
 
-    from tests.engine.dist_helpers import DistToyDataset, DistToyDetector
+    from holaframe.testing.distributed import DistToyDataset, DistToyDetector
 
     linear = torch.nn.functional.linear
     # Threshold 0: ZeRO-3 partitions even the toy's small parameters (else they stay whole).
@@ -273,7 +269,7 @@ def test_gradient_accumulation_steps_every_k_micro_batches(tmp_path, one_process
     micro-batch (the weights stay put after the 1st)."""
     from mmengine.dataset import pseudo_collate
 
-    from tests.engine.dist_helpers import DistToyDataset, DistToyDetector
+    from holaframe.testing.distributed import DistToyDataset, DistToyDetector
 
     strategy = make_strategy(tmp_path, zero_stage=2)
     strategy.prepare(

@@ -17,7 +17,7 @@ from holaframe.models.layers import Attention
 from holaframe.registry import MODELS
 from holaframe.utils.flops import attention_flops, flop_count_analysis
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 TOOL = osp.join(REPO_ROOT, 'tools', 'analysis_tools', 'get_flops.py')
 TEST_MODEL = '_GetFlopsTestHiCMAE'
 

@@ -17,7 +17,7 @@ from holaframe.models.fusion import HiCMAEFusionEncoder
 from holaframe.models.heads import HiCMAEClsHead
 from holaframe.utils.checkpoint import load_checkpoint_safely, unwrap_state_dict
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 TOOL = osp.join(REPO_ROOT, 'tools', 'model_converters', 'hicmae2holaframe.py')
 ARCH = dict(embed_dim=16, depth=2, num_heads=2, mlp_ratio=2.)
 

@@ -13,7 +13,7 @@ from holaframe.registry import MODELS
 from holaframe.utils import register_all_modules
 from holaframe.utils.checkpoint import allow_mmengine_checkpoints, load_weights
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 TOOL = osp.join(REPO, 'tools', 'recipes', 'hola.py')
 ONE_EPOCH = ['pretrain:train_cfg.max_epochs=1', 'finetune:train_cfg.max_epochs=1']
 
