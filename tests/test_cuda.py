@@ -1,7 +1,7 @@
 """GPU checks: the base models train and predict on CUDA. Skipped where there is no GPU.
 
-CI has no GPU; these run on a lent GPU machine (see the closing notes of the issues that used
-one). Every check compares CUDA against the same code on CPU or checks for finite results.
+CI has no GPU; run them on a machine with one (``python -m pytest tests/test_cuda.py``). Every
+check compares CUDA against the same code on CPU or checks for finite results.
 """
 
 import copy

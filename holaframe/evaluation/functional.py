@@ -2,7 +2,7 @@
 
 The arithmetic is delegated to scikit-learn; :func:`rank_auc` writes out Eq. (14) of the paper
 (the Mann-Whitney form of the AUC with average ranks for ties) and is pinned against
-scikit-learn and a brute-force pairwise count in ``tests/evaluation``.
+scikit-learn and a brute-force pairwise count in ``tests/test_evaluation``.
 
 Conventions: label 1 = fake (the positive class), 0 = real; a score is the predicted fake
 probability; a clip is predicted fake when ``score >= threshold``.

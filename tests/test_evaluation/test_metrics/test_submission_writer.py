@@ -1,4 +1,4 @@
-"""SubmissionWriter: file-list order, deduplication, count check; the file format helpers."""
+"""SubmissionWriter: file-list order, deduplication, count check; the file format functions."""
 
 import pytest
 
