@@ -18,7 +18,7 @@ import torch
 from mmengine.config import DictAction
 
 from holaframe.engine.runner import build_runner, load_config
-from holaframe.utils.checkpoint import allow_mmengine_checkpoints
+from holaframe.utils.checkpoint import allow_mmengine_checkpoints, set_unsafe_load
 from holaframe.utils.pretrained import check_pretrained_checkpoints, drop_pretrained_inits
 
 
@@ -38,6 +38,11 @@ def parse_args():
         '--auto-scale-lr', action='store_true', help='scale the lr by the actual batch size')
     parser.add_argument('--seed', type=int, default=None, help='random seed')
     parser.add_argument(
+        '--unsafe-load',
+        action='store_true',
+        help='read checkpoints (--resume, load_from, init_cfg) with a full pickle load, which '
+        'can run code: only for files you trust (default: weights only)')
+    parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
@@ -56,6 +61,7 @@ def parse_args():
 
 def main():
     args = parse_args()
+    set_unsafe_load(args.unsafe_load)
     cfg = load_config(args.config, args.cfg_options, args.launcher, args.work_dir)
 
     if args.amp:

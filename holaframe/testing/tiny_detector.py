@@ -99,6 +99,7 @@ def write_tiny_detector(work_dir: str, data_root: str,
     Returns:
         tuple[str, str]: Paths of the config file and the checkpoint.
     """
+    from holaframe.engine.runner.train_state import message_hub_to_plain
     from holaframe.registry import MODELS
     from holaframe.utils import register_all_modules
 
@@ -111,6 +112,7 @@ def write_tiny_detector(work_dir: str, data_root: str,
     hub = MessageHub(name=f'tiny_{osp.basename(work_dir)}')
     hub.update_scalar('train/loss', 0.5)
     ckpt_path = osp.join(work_dir, 'tiny_hola.pth')
+    # The message hub as holaframe's training checkpoints keep it: plain numbers.
     torch.save(dict(meta=dict(epoch=1), state_dict=model.state_dict(),
-                    message_hub=hub.state_dict()), ckpt_path)
+                    message_hub=message_hub_to_plain(hub.state_dict())), ckpt_path)
     return cfg_path, ckpt_path

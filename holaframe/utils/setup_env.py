@@ -18,7 +18,11 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     import holaframe.evaluation  # noqa: F401
     import holaframe.models  # noqa: F401
     import holaframe.visualization  # noqa: F401
+    from holaframe.utils.checkpoint import install_checkpoint_loader
 
+    # Every checkpoint MMEngine reads (load_from, resume, init_cfg) goes through holaframe's
+    # weights-only loader.
+    install_checkpoint_loader()
     if not init_default_scope:
         return
     current = DefaultScope.get_current_instance()

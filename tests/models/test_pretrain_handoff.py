@@ -9,11 +9,10 @@ from pathlib import Path
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.runner import Runner
 
+from holaframe.engine.runner import build_runner
 from holaframe.registry import MODELS
 from holaframe.utils import register_all_modules
-from holaframe.utils.checkpoint import allow_mmengine_checkpoints
 
 REPO = Path(__file__).resolve().parents[2]
 PRETRAIN_CFG = REPO / 'configs' / 'avmae' / 'avmae_vit-nano_1xb4-20e_synthetic.py'
@@ -34,7 +33,7 @@ def pretrain_checkpoint(synthetic_avdf_root, tmp_path_factory):
     cfg.train_cfg.max_epochs = 1
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=1)
     cfg.log_level = 'WARNING'
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)  # as tools/train.py: checkpoints hold plain data only
     runner.train()
     ckpts = glob.glob(osp.join(cfg.work_dir, 'epoch_1.pth'))
     assert ckpts, 'the Runner wrote no checkpoint'
@@ -57,10 +56,9 @@ def test_detector_starts_from_pretrained_encoders(pretrain_checkpoint):
     torch.manual_seed(123)
     detector = MODELS.build(_detector_cfg(checkpoint))
     fresh = {k: v.clone() for k, v in detector.state_dict().items()}
-    # A Runner checkpoint also pickles the message hub (HistoryBuffer, numpy); it is read with
-    # torch.load(weights_only=True) and this allow-list.
-    with allow_mmengine_checkpoints():
-        detector.init_weights()
+    # The Runner checkpoint (meta, message hub as plain numbers) is read with
+    # torch.load(weights_only=True).
+    detector.init_weights()
     # The pre-training grid (64 px: 4 x 4 patches) travels with the weights; the detector's
     # 112 px grid (7 x 7) gets the mapped positions.
     assert detector.video_encoder.pos_grid.tolist() == [8, 4, 4]

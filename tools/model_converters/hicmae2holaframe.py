@@ -7,9 +7,10 @@ Usage::
 
 Handles pre-training (``PretrainAudioVisionTransformer``) and fine-tuning
 (``AudioVisionTransformer``) checkpoints wrapped as ``{'model': ...}``, ``{'module': ...}``,
-``{'state_dict': ...}`` or stored at the top level. The file is read with
-``torch.load(weights_only=True)`` and only ``argparse.Namespace`` allow-listed (HiCMAE pickles its
-training arguments). The output is a plain ``{'state_dict': ..., 'meta': ...}`` file whose keys
+``{'state_dict': ...}`` or stored at the top level. The file (a local path or an ``http(s)://``
+URL) is read with ``torch.load(weights_only=True)`` and only ``argparse.Namespace`` (HiCMAE pickles
+its training arguments) and numpy arrays allow-listed (``--unsafe-load`` for a trusted file that
+needs more). The output is a plain ``{'state_dict': ..., 'meta': ...}`` file whose keys
 follow holaframe's naming contract:
 
 ==============================  ==================================
@@ -42,7 +43,6 @@ Fine-tune from it with ``--cfg-options pretrained=DST`` on a HOLA config.
 """
 
 import argparse
-import os
 import os.path as osp
 import re
 import sys
@@ -51,7 +51,13 @@ from typing import Dict, List, Optional, Tuple
 
 import torch
 
-from holaframe.utils.checkpoint import load_checkpoint_safely, namespace_to_dict, unwrap_state_dict
+from holaframe.utils.atomic_io import atomic_torch_save
+from holaframe.utils.checkpoint import (
+    load_checkpoint_safely,
+    namespace_to_dict,
+    set_unsafe_load,
+    unwrap_state_dict,
+)
 
 #: (HiCMAE prefix, holaframe prefix); the longest matching prefix wins.
 PREFIX_MAP: Tuple[Tuple[str, str], ...] = (
@@ -232,9 +238,7 @@ def convert_checkpoint(src: str, dst: str, skip_unknown: bool = False,
             meta['hicmae_args'] = args
         if isinstance(ckpt.get('epoch'), (int, str)):
             meta['epoch'] = ckpt['epoch']
-    out_dir = osp.dirname(osp.abspath(dst))
-    os.makedirs(out_dir, exist_ok=True)
-    torch.save(dict(state_dict=converted, meta=meta), dst)
+    atomic_torch_save(dict(state_dict=converted, meta=meta), dst)
     return meta
 
 
@@ -253,6 +257,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--audio-grid', type=_grid, metavar='T,F',
         help='audio token grid of the pre-training (HiCMAE release: 16,8); default: from the '
         "checkpoint's training arguments")
+    parser.add_argument(
+        '--unsafe-load', action='store_true',
+        help='read src with a full pickle load, which can run code: only for a file you trust '
+        '(default: weights only; src may be a local file or an http(s) URL)')
     return parser.parse_args(argv)
 
 
@@ -268,6 +276,7 @@ def _grid(text: str) -> Tuple[int, ...]:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    set_unsafe_load(args.unsafe_load)
     meta = convert_checkpoint(args.src, args.dst, skip_unknown=args.skip_unknown,
                               video_grid=args.video_grid, audio_grid=args.audio_grid)
     arch = meta['architecture']

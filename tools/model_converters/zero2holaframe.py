@@ -11,17 +11,20 @@ weights of the whole model (ZeRO stages 1-3 are gathered from the per-rank parti
 DeepSpeed's ``zero_to_fp32``; stage 0 takes the saved module weights) and plain-type metadata
 (epoch, iter, seed, config text, ...), so that it loads with ``torch.load(weights_only=True)`` in
 one CPU process: ``tools/test.py CONFIG hola.pth`` (plain or DeepSpeed config), ``load_from``
-or ``init_cfg=dict(type='Pretrained', checkpoint='hola.pth')``.
+or ``init_cfg=dict(type='Pretrained', checkpoint='hola.pth')``. The shards are read
+weights-only too (the few DeepSpeed data classes they pickle allowed; ``--unsafe-load`` for a
+trusted folder written by an older release). The output is written atomically.
 Needs no GPU, no process group, and no more ranks than one.
 """
 
 import argparse
-import os
 import os.path as osp
 from collections import OrderedDict
 from typing import Any, Dict, Tuple
 
-import torch
+from holaframe.engine.strategies.hola_deep_speed_strategy import deepspeed_checkpoint_globals
+from holaframe.utils.atomic_io import atomic_torch_save
+from holaframe.utils.checkpoint import load_checkpoint, set_unsafe_load, weights_only_torch_load
 
 # Rank 0's model-states file: ZeRO-0/1/2 write the first name, ZeRO-3 the second.
 MODEL_STATES = ('mp_rank_00_model_states.pt', 'zero_pp_rank_0_mp_rank_00_model_states.pt')
@@ -67,9 +70,9 @@ def read_model_states(ckpt_dir: str) -> Dict[str, Any]:
             f'zero2holaframe.py: {ckpt_dir} is not a DeepSpeed checkpoint directory (none of '
             f'{list(MODEL_STATES)}); pass the iter_N.pth / epoch_N.pth directory written by '
             'HolaDeepSpeedStrategy')
-    # The file pickles DeepSpeed/MMEngine objects (config, message hub); it is a local file this
-    # project wrote, loaded exactly as DeepSpeed itself loads it.
-    return torch.load(path, map_location='cpu', weights_only=False)
+    # Weights-only, with the few DeepSpeed data classes its files pickle allowed.
+    return load_checkpoint(path, map_location='cpu',
+                           extra_safe_globals=deepspeed_checkpoint_globals())
 
 
 def consolidate(ckpt_dir: str, exclude_frozen_parameters: bool = False) -> Dict[str, Any]:
@@ -89,8 +92,11 @@ def consolidate(ckpt_dir: str, exclude_frozen_parameters: bool = False) -> Dict[
     else:
         from deepspeed.utils.zero_to_fp32 import get_fp32_state_dict_from_zero_checkpoint
         parent, tag = osp.split(ckpt_dir)
-        state_dict = get_fp32_state_dict_from_zero_checkpoint(
-            parent, tag=tag, exclude_frozen_parameters=exclude_frozen_parameters)
+        # DeepSpeed reads the shards with weights_only=False: route its loads through the
+        # weights-only loader.
+        with weights_only_torch_load(deepspeed_checkpoint_globals()):
+            state_dict = get_fp32_state_dict_from_zero_checkpoint(
+                parent, tag=tag, exclude_frozen_parameters=exclude_frozen_parameters)
     state_dict = OrderedDict((k, v.contiguous().clone()) for k, v in state_dict.items())
     _, meta = plain_meta(states.get('meta') or {})
     meta.update(
@@ -113,10 +119,8 @@ def convert(ckpt_dir: str, out_file: str, exclude_frozen_parameters: bool = Fals
         dict: The saved checkpoint.
     """
     checkpoint = consolidate(ckpt_dir, exclude_frozen_parameters)
-    out_dir = osp.dirname(osp.abspath(out_file))
-    os.makedirs(out_dir, exist_ok=True)
-    torch.save(checkpoint, out_file)
-    reloaded = torch.load(out_file, map_location='cpu', weights_only=True)
+    atomic_torch_save(checkpoint, out_file)
+    reloaded = load_checkpoint(out_file, map_location='cpu', unsafe=False)
     if list(reloaded['state_dict']) != list(checkpoint['state_dict']):
         raise RuntimeError(f'zero2holaframe.py: {out_file} did not reload identically')
     return checkpoint
@@ -130,11 +134,16 @@ def parse_args():
     parser.add_argument('dst', help='output checkpoint file, e.g. hola_vit-base.pth')
     parser.add_argument(
         '--exclude-frozen-parameters', action='store_true', help='leave frozen parameters out')
+    parser.add_argument(
+        '--unsafe-load', action='store_true',
+        help='read the shards with a full pickle load, which can run code: only for a folder '
+        'you trust (default: weights only)')
     return parser.parse_args()
 
 
 def main():
     args = parse_args()
+    set_unsafe_load(args.unsafe_load)
     checkpoint = convert(args.src, args.dst, args.exclude_frozen_parameters)
     numel = sum(v.numel() for v in checkpoint['state_dict'].values())
     print(f'{args.dst}: {len(checkpoint["state_dict"])} tensors, {numel} elements '

@@ -3,6 +3,7 @@
 import copy
 import json
 import os.path as osp
+import sys
 from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
@@ -12,9 +13,12 @@ from mmengine.dist import all_gather_object, is_main_process
 from mmengine.hooks import Hook
 from mmengine.utils import mkdir_or_exist
 from torch.utils.data import ConcatDataset, DataLoader, Dataset
+from tqdm import tqdm
 
+from holaframe.engine.runner.train_state import rng_preserved
 from holaframe.evaluation.records import get_field, to_float
 from holaframe.registry import HOOKS
+from holaframe.utils.atomic_io import atomic_open
 
 CHECKPOINT_KEY = 'pseudo_label'
 
@@ -79,7 +83,8 @@ class PseudoLabelHook(Hook):
     the model that made the predictions). Each round's labels are also written to
     ``<work_dir>/pseudo_labels/round_<r>.jsonl``. The state (round, pseudo-label set, history) is
     saved in every checkpoint under ``'pseudo_label'`` (plain types only, so it loads with
-    ``weights_only=True``), and ``--resume`` continues with the same round and set.
+    ``weights_only=True``), and ``--resume`` continues with the same round and set; a plain
+    ``load_from`` does not restore it. Prediction leaves the global random state as it was.
 
     Parameter schedulers should be epoch-based without ``convert_to_iter_based``: the number of
     iterations per epoch grows with the pseudo-labelled clips (``CosineRestartLR`` with one
@@ -100,6 +105,8 @@ class PseudoLabelHook(Hook):
         threshold (float): Confidence required for a pseudo-label, in (0.5, 1].
         accumulate (bool): Keep earlier pseudo-labels that are no longer confident.
         metric_key (str): Validation metric logged per round.
+        progress (bool): Show a progress bar while the unlabeled subset is predicted (rank 0,
+            on standard error). Defaults to True.
     """
 
     priority = 'ABOVE_NORMAL'  # before DistSamplerSeedHook sets the epoch of the new sampler
@@ -112,7 +119,8 @@ class PseudoLabelHook(Hook):
                  initial_epochs: Optional[int] = None,
                  threshold: float = 1.0,
                  accumulate: bool = False,
-                 metric_key: str = 'video/auc') -> None:
+                 metric_key: str = 'video/auc',
+                 progress: bool = True) -> None:
         if not 0.5 < threshold <= 1.0:
             raise ValueError(f'PseudoLabelHook: threshold must be in (0.5, 1], got {threshold}')
         if num_rounds < 1:
@@ -125,6 +133,7 @@ class PseudoLabelHook(Hook):
         self.threshold = float(threshold)
         self.accumulate = accumulate
         self.metric_key = metric_key
+        self.progress = progress
         # State saved in checkpoints.
         self.round = 0
         self.labels: Dict[str, int] = {}
@@ -217,9 +226,18 @@ class PseudoLabelHook(Hook):
             threshold=self.threshold)
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        """Restore the state saved by :meth:`before_save_checkpoint`."""
+        """Restore the state saved by :meth:`before_save_checkpoint`, on ``resume`` only.
+
+        A plain ``load_from`` (fine-tuning from another run's weights) starts with no
+        pseudo-labels: a new run never inherits another run's labels.
+        """
         state = checkpoint.get(CHECKPOINT_KEY)
         if state is None:
+            return
+        if not getattr(runner, '_resume', False):
+            runner.logger.info('PseudoLabelHook: the loaded checkpoint has pseudo-label state '
+                               '(round {}); not restored because this run does not resume.'
+                               .format(state.get('round')))
             return
         self.round = int(state['round'])
         self.labels = dict(zip(state['files'], (int(v) for v in state['labels'])))
@@ -235,8 +253,13 @@ class PseudoLabelHook(Hook):
         model = runner.model
         model.eval()
         records = []
-        with torch.no_grad():
-            for batch in self._predict_loader:
+        # Prediction does not move the training random streams (exact resumption, see
+        # TrainStateHook).
+        with torch.no_grad(), rng_preserved():
+            batches = tqdm(self._predict_loader, desc=f'pseudo-labels round {self.round + 1}',
+                           unit='batch', disable=not is_main_process() or not self.progress,
+                           file=sys.stderr, leave=False)
+            for batch in batches:
                 for sample in model.test_step(batch):
                     if get_field(sample, 'load_error') is not None:
                         continue  # unreadable clip (dataset placeholder): never a pseudo-label
@@ -294,7 +317,7 @@ class PseudoLabelHook(Hook):
         if is_main_process():
             out_dir = osp.join(runner.work_dir, 'pseudo_labels')
             mkdir_or_exist(out_dir)
-            with open(osp.join(out_dir, f'round_{self.round}.jsonl'), 'w') as f:
+            with atomic_open(osp.join(out_dir, f'round_{self.round}.jsonl')) as f:
                 for file in sorted(self.labels):
                     f.write(json.dumps(dict(file=file, label=self.labels[file],
                                             score=scores.get(file))) + '\n')
@@ -351,6 +374,7 @@ class PseudoLabelHook(Hook):
             pin_memory=old.pin_memory,
             drop_last=old.drop_last,
             worker_init_fn=old.worker_init_fn,
+            generator=old.generator,
             persistent_workers=old.persistent_workers if old.num_workers > 0 else False)
         # Keep the ETA / iteration bookkeeping consistent with the longer epochs.
         remaining = loop.max_epochs - runner.epoch

@@ -68,9 +68,35 @@ def cpu_ddp_wrapper_cfg(cfg: Config) -> dict:
     return wrapper
 
 
+def add_reliability_hooks(cfg: Config) -> None:
+    """What every holaframe run gets: ``TrainStateHook`` (exact resumption, plain-data
+    checkpoints) and atomic checkpoint files (``CheckpointHook`` writes through
+    :class:`holaframe.utils.atomic_io.AtomicLocalBackend`).
+
+    Args:
+        cfg (Config): The experiment config (changed in place).
+    """
+    from holaframe.utils.atomic_io import ATOMIC_BACKEND, install_atomic_backend
+    install_atomic_backend()
+    custom = list(cfg.get('custom_hooks') or [])
+    names = {h.get('type') if isinstance(h, dict) else type(h).__name__ for h in custom}
+    default_hooks = cfg.get('default_hooks') or {}
+    names |= {h.get('type') for h in default_hooks.values() if isinstance(h, dict)}
+    if not names & {'TrainStateHook', 'holaframe.TrainStateHook'}:
+        custom.append(dict(type='holaframe.TrainStateHook'))
+        cfg.custom_hooks = custom
+    ckpt = default_hooks.get('checkpoint') if isinstance(default_hooks, dict) else None
+    if (isinstance(ckpt, dict) and ckpt.get('backend_args') is None
+            and ckpt.get('file_client_args') is None
+            and '://' not in str(ckpt.get('out_dir') or '')):
+        ckpt['backend_args'] = dict(backend=ATOMIC_BACKEND)
+
+
 def build_runner(cfg: Config):
-    """Build ``Runner`` or the runner named by ``cfg.runner_type`` (e.g. ``FlexibleRunner``)."""
+    """Build ``Runner`` or the runner named by ``cfg.runner_type`` (``FlexibleRunner`` becomes
+    :class:`HolaFlexibleRunner`), with :func:`add_reliability_hooks` applied."""
     register_all_modules(init_default_scope=False)
+    add_reliability_hooks(cfg)
     runner_type = cfg.get('runner_type', 'Runner')
     if runner_type == 'Runner':
         from mmengine.runner import Runner
@@ -82,8 +108,8 @@ def build_runner(cfg: Config):
             if not torch.cuda.is_available():
                 cfg.model_wrapper_cfg = cpu_ddp_wrapper_cfg(cfg)
         return Runner.from_cfg(cfg)
-    if runner_type == 'FlexibleRunner':
-        from mmengine.runner import FlexibleRunner
-        return FlexibleRunner.from_cfg(cfg)
+    if runner_type in ('FlexibleRunner', 'HolaFlexibleRunner'):
+        from .hola_flexible_runner import HolaFlexibleRunner
+        return HolaFlexibleRunner.from_cfg(cfg)
     from holaframe.registry import RUNNERS
     return RUNNERS.build(cfg)

@@ -5,7 +5,9 @@ import datetime
 import os
 import os.path as osp
 import re
+import shutil
 import socket
+import time
 import warnings
 from typing import Callable, List, Optional, Union
 
@@ -17,6 +19,8 @@ from mmengine.optim import BaseOptimWrapper
 
 from holaframe.engine.runner.dist_env import default_dist_backend, prepare_launcher_env
 from holaframe.registry import STRATEGIES
+from holaframe.utils.atomic_io import atomic_replace_dir, atomic_torch_save
+from holaframe.utils.checkpoint import UnsafeCheckpointError, is_url, load_checkpoint, to_plain
 
 from .deepspeed_compat import (
     lazy_muon_support_check,
@@ -32,6 +36,28 @@ except ImportError:  # pragma: no cover - deepspeed is a hard dependency of this
 
 #: ``optim_wrapper`` types that are converted to ``DeepSpeedOptimWrapper``.
 _CONVERTIBLE_OPTIM_WRAPPERS = ('OptimWrapper', 'DeepSpeedOptimWrapper')
+
+
+def deepspeed_checkpoint_globals() -> List[type]:
+    """The DeepSpeed classes that its own checkpoint folders pickle (loss scaler, ZeRO stage,
+    parameter fragment addresses): data holders, allowed when holaframe reads such a folder."""
+    found: List[type] = []
+    for module, names in (('deepspeed.runtime.fp16.loss_scaler', ('LossScaler',
+                                                                  'DynamicLossScaler')),
+                          ('deepspeed.runtime.zero.config', ('ZeroStageEnum', )),
+                          ('deepspeed.utils.tensor_fragment', ('fragment_address', ))):
+        try:
+            mod = __import__(module, fromlist=list(names))
+        except ImportError:  # pragma: no cover - other DeepSpeed releases
+            continue
+        found.extend(getattr(mod, n) for n in names if hasattr(mod, n))
+    return found
+
+
+def _safe_deepspeed_load(path: str, map_location=None):
+    """DeepSpeed's checkpoint-engine ``load`` through holaframe's weights-only loader."""
+    return load_checkpoint(path, map_location=map_location,
+                           extra_safe_globals=deepspeed_checkpoint_globals())
 
 
 def _free_port() -> int:
@@ -355,7 +381,12 @@ class HolaDeepSpeedStrategy(DeepSpeedStrategy):
         self._resolve_precision()
 
     def _wrap_model(self, model: nn.Module) -> HolaDeepSpeedEngineWrapper:
-        """Initialize the DeepSpeed engine and wrap it for MMEngine's loops."""
+        """Initialize the DeepSpeed engine and wrap it for MMEngine's loops.
+
+        The engine's config is plain data (no ``ConfigDict`` pickled into its checkpoints) and
+        its checkpoint engine reads files with the weights-only loader.
+        """
+        self.config = to_plain(dict(self.config))
         if hasattr(self, 'optim_wrapper'):
             with lazy_muon_support_check():
                 engine, self.optim_wrapper.optimizer, *_ = deepspeed.initialize(
@@ -369,6 +400,8 @@ class HolaDeepSpeedStrategy(DeepSpeedStrategy):
                 config = copy.deepcopy(config)
                 config['zero_optimization'] = dict(stage=0)
             engine, *_ = deepspeed.initialize(model=model, config=config)
+        if getattr(engine, 'checkpoint_engine', None) is not None:
+            engine.checkpoint_engine.load = _safe_deepspeed_load
         return HolaDeepSpeedEngineWrapper(
             model=engine,
             inputs_to_half=self._inputs_to_half,
@@ -401,15 +434,20 @@ class HolaDeepSpeedStrategy(DeepSpeedStrategy):
         if revise_keys is None:
             revise_keys = [(r'^module.', '')]
         if osp.isdir(filename):
-            return super().load_checkpoint(filename, map_location=map_location, strict=strict,
-                                           revise_keys=revise_keys, callback=callback)
-        if not osp.isfile(filename):
+            extra = super().load_checkpoint(filename, map_location=map_location, strict=strict,
+                                            revise_keys=revise_keys, callback=None)
+            if callback is not None:
+                callback(extra)
+            return extra
+        if not is_url(filename) and not osp.isfile(filename):
             raise FileNotFoundError(f'HolaDeepSpeedStrategy: checkpoint {filename} not found')
         from mmengine.runner.checkpoint import load_state_dict
         self.logger.info(f'Load plain checkpoint from {filename}')
         try:
-            checkpoint = torch.load(filename, map_location='cpu', weights_only=True)
-        except Exception as exc:  # torch raises UnpicklingError or RuntimeError here
+            checkpoint = load_checkpoint(filename, map_location='cpu')
+        except UnsafeCheckpointError:
+            raise
+        except Exception as exc:  # a DeepSpeed file or an unknown format
             raise RuntimeError(
                 f'HolaDeepSpeedStrategy: {filename} is not a plain weights-only checkpoint '
                 f'({exc}); convert it with tools/model_converters/zero2holaframe.py') from exc
@@ -443,5 +481,70 @@ class HolaDeepSpeedStrategy(DeepSpeedStrategy):
                 f'HolaDeepSpeedStrategy: cannot resume from {filename}: a DeepSpeed checkpoint is '
                 'a directory (e.g. work_dir/iter_100.pth/); to start from plain weights use '
                 'load_from instead of resume')
-        return super().resume(filename, **kwargs)
+        callback = kwargs.pop('callback', None)
+        extra = super().resume(filename, **kwargs)
+        if callback is not None:  # MMEngine's DeepSpeedStrategy never calls it
+            callback(extra)
+        return extra
+
+    def save_checkpoint(self,
+                        filename: str,
+                        *,
+                        save_optimizer: bool = True,
+                        save_param_scheduler: bool = True,
+                        extra_ckpt: Optional[dict] = None,
+                        callback: Optional[Callable] = None) -> None:
+        """Save a checkpoint atomically, after the ``before_save_checkpoint`` hooks ran.
+
+        With the optimizer (a resumable checkpoint) DeepSpeed writes a folder: every rank writes
+        its shards into a temporary folder next to ``filename``, which rank 0 renames when all
+        are done. Without it, rank 0 writes ``{'state_dict': ..., **extra_ckpt}`` to a temporary
+        file and renames it. Either way ``filename`` is the old or the new complete checkpoint.
+
+        Args:
+            filename (str): Checkpoint folder (or file without the optimizer).
+            save_optimizer (bool): Save optimizer states (a DeepSpeed folder). Defaults to True.
+            save_param_scheduler (bool): Save the parameter schedulers. Defaults to True.
+            extra_ckpt (dict, optional): ``meta``, ``message_hub`` and other extra state.
+            callback (Callable, optional): Called with the checkpoint dict before it is written
+                (``FlexibleRunner`` calls the ``before_save_checkpoint`` hooks through it).
+        """
+        import mmengine
+        from mmengine.dist import barrier, is_main_process
+        from mmengine.runner.checkpoint import weights_to_cpu
+        extra = dict(extra_ckpt or {})
+        meta = dict(extra.get('meta') or {})
+        meta.update(seed=self.seed, time=time.strftime('%Y%m%d_%H%M%S', time.localtime()),
+                    mmengine=mmengine.__version__)
+        extra['meta'] = meta
+        if save_param_scheduler and hasattr(self, 'param_schedulers'):
+            extra['param_schedulers'] = self.scheduler_state_dict()
+        if callback is not None:
+            callback(extra)
+        extra = to_plain(extra)
+        kwargs = dict(exclude_frozen_parameters=self.exclude_frozen_parameters)
+        if not save_optimizer and self.model.zero_optimization_partition_weights() and \
+                not self.model.zero_gather_16bit_weights_on_model_save():
+            save_optimizer = True  # ZeRO-3 cannot gather the weights otherwise
+        if save_optimizer:
+            if hasattr(self, 'optim_wrapper'):
+                extra['optim_wrapper'] = self.optim_state_dict()
+            dirname, basename = osp.split(osp.normpath(filename))
+            tmp_tag = f'.{basename}.tmp'
+            if is_main_process() and osp.isdir(osp.join(dirname, tmp_tag)):
+                shutil.rmtree(osp.join(dirname, tmp_tag))  # left by a killed run
+            barrier()
+            self.model.save_checkpoint(dirname, tag=tmp_tag, client_state=extra,
+                                       save_latest=False, **kwargs)
+            barrier()
+            if is_main_process():
+                atomic_replace_dir(osp.join(dirname, tmp_tag), osp.join(dirname, basename))
+            barrier()
+            return
+        if self.model.zero_optimization_partition_weights():
+            state_dict = self.model._zero3_consolidated_16bit_state_dict(**kwargs)
+        else:
+            state_dict = self.model.module_state_dict(**kwargs)
+        if is_main_process():
+            atomic_torch_save({'state_dict': weights_to_cpu(state_dict), **extra}, filename)
 

@@ -10,7 +10,7 @@ from mmengine.logging import print_log
 from torch import nn
 
 from holaframe.registry import WEIGHT_INITIALIZERS
-from holaframe.utils.checkpoint import load_weights
+from holaframe.utils.checkpoint import is_url, load_weights
 from holaframe.utils.pretrained import missing_checkpoint_message
 
 #: Buffers a module rebuilds itself from the checkpoint's value (so their shape may differ).
@@ -51,7 +51,8 @@ class PretrainedPartInit:
     token embedding) is a different kind of layer: it is reported as not transferable and keeps
     its own initialisation. ``pos_grid`` is resized by the encoder itself (it maps positions
     learned on the pre-training grid onto the fine-tuning grid). The checkpoint is read with
-    ``torch.load(weights_only=True)``. A summary of loaded, not-transferable and unused keys is
+    ``torch.load(weights_only=True)`` (a local file or an ``http(s)://`` URL, downloaded once into
+    the checkpoint cache). A summary of loaded, not-transferable and unused keys is
     logged.
 
     Args:
@@ -74,7 +75,8 @@ class PretrainedPartInit:
         self.map_location = map_location
 
     def _part(self) -> Dict[str, torch.Tensor]:
-        if self.checkpoint is None or not osp.isfile(str(self.checkpoint)):
+        if self.checkpoint is None or not (is_url(self.checkpoint)
+                                           or osp.isfile(str(self.checkpoint))):
             raise FileNotFoundError(missing_checkpoint_message(self.checkpoint, self.variable))
         weights = load_weights(self.checkpoint)
         part = {k[len(self.prefix):]: v for k, v in weights.items() if k.startswith(self.prefix)}

@@ -14,6 +14,7 @@ from mmengine.model import BaseModel
 from mmengine.runner import Runner
 
 from holaframe.engine.hooks import PseudoLabelHook
+from holaframe.engine.runner import build_runner
 from holaframe.structures import AVDataSample
 from holaframe.testing import tiny_model, tiny_pipeline
 from holaframe.utils import register_all_modules
@@ -94,7 +95,7 @@ def _runner(work_dir, max_epochs, epochs_per_round, resume=False, load_from=None
         val_cfg=dict(),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.0)),  # keeps the toy model fixed
         train_cfg=dict(by_epoch=True, max_epochs=max_epochs, val_interval=1),
-        custom_hooks=[hook, dict(type=Probe)],
+        custom_hooks=[hook, dict(type=Probe), dict(type='TrainStateHook')],
         default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1),
                            logger=dict(type='LoggerHook', interval=1)),
         default_scope='holaframe',
@@ -153,6 +154,22 @@ def test_two_rounds_and_resume(tmp_path):
     assert hook2.round == 2 and hook2.labels == expected
     assert hook2.history[0] == hook.history[0]  # round 1 restored, not recomputed
     assert len(hook2.history) == 2
+
+
+def test_load_from_does_not_inherit_pseudo_labels(tmp_path):
+    """Fine-tuning from another run's checkpoint (load_from, no resume) starts without its
+    pseudo-labels: stage 0 trains on the labeled clips only and round 1 is computed anew."""
+    work = str(tmp_path / 'run')
+    _runner(work, max_epochs=6, epochs_per_round=2).train()
+    ckpt = osp.join(work, 'epoch_3.pth')
+    with allow_mmengine_checkpoints():
+        assert torch.load(ckpt, weights_only=True)['pseudo_label']['round'] == 1
+    fresh = _runner(str(tmp_path / 'fine_tune'), max_epochs=3, epochs_per_round=1,
+                    load_from=ckpt)
+    fresh.train()
+    hook, probe = _hooks(fresh)
+    assert probe.seen == [(0, 4), (1, 8), (2, 8)]
+    assert [h['epoch'] for h in hook.history] == [1, 2]
 
 
 def test_rounds_only_from_a_fine_tuned_model(tmp_path):
@@ -216,7 +233,7 @@ def _synthetic_cfg(root, work_dir, resume_from=None):
 @pytest.mark.slow
 def test_two_rounds_on_synthetic_data_and_resume(tmp_path, synthetic_avdf_root):
     register_all_modules(init_default_scope=False)
-    runner = Runner.from_cfg(_synthetic_cfg(synthetic_avdf_root, str(tmp_path / 'a')))
+    runner = build_runner(_synthetic_cfg(synthetic_avdf_root, str(tmp_path / 'a')))
     runner.train()
     hook = next(h for h in runner.hooks if isinstance(h, PseudoLabelHook))
     testA = [line.strip() for line in open(osp.join(synthetic_avdf_root, 'testA_files.txt'))]
@@ -232,8 +249,8 @@ def test_two_rounds_on_synthetic_data_and_resume(tmp_path, synthetic_avdf_root):
     with allow_mmengine_checkpoints():
         state = torch.load(osp.join(str(tmp_path / 'a'), 'epoch_2.pth'),
                            weights_only=True)['pseudo_label']
-    resumed = Runner.from_cfg(_synthetic_cfg(synthetic_avdf_root, str(tmp_path / 'b'),
-                                             osp.join(str(tmp_path / 'a'), 'epoch_2.pth')))
+    resumed = build_runner(_synthetic_cfg(synthetic_avdf_root, str(tmp_path / 'b'),
+                                          osp.join(str(tmp_path / 'a'), 'epoch_2.pth')))
     with allow_mmengine_checkpoints():
         resumed.train()
     hook2 = next(h for h in resumed.hooks if isinstance(h, PseudoLabelHook))
