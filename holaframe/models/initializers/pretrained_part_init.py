@@ -13,8 +13,10 @@ from holaframe.registry import WEIGHT_INITIALIZERS
 from holaframe.utils.checkpoint import is_url, load_weights
 from holaframe.utils.pretrained import missing_checkpoint_message
 
-#: Buffers a module rebuilds itself from the checkpoint's value (so their shape may differ).
-SELF_RESIZING_KEYS = ('pos_grid', )
+#: Tensors a module rebuilds itself from the checkpoint's value (so their shape may differ):
+#: the encoders' token grid, and AVF-MAE++'s region tokens with their region grid (mapped by
+#: ``RegionTokens`` when the region layout changes).
+SELF_RESIZING_KEYS = ('pos_grid', 'region_grid', 'region_tokens')
 _FILE = 'holaframe/models/initializers/pretrained_part_init.py'
 
 
