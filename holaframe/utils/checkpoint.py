@@ -429,10 +429,10 @@ def to_plain(value: Any) -> Any:
     Args:
         value (Any): Metadata.
     """
+    if isinstance(value, np.generic):  # before float: numpy.float64 is a float subclass
+        return value.item()
     if value is None or isinstance(value, (bool, int, float, str, bytes, torch.Tensor)):
         return value
-    if isinstance(value, np.generic):
-        return value.item()
     if isinstance(value, np.ndarray):
         return value.tolist()
     if isinstance(value, OrderedDict):
@@ -443,8 +443,6 @@ def to_plain(value: Any) -> Any:
         return tuple(to_plain(v) for v in value)
     if isinstance(value, (list, set, frozenset)):
         return [to_plain(v) for v in value]
-    if isinstance(value, torch.Size):
-        return tuple(value)
     return repr(value)
 
 
