@@ -1,12 +1,22 @@
 """Score videos: ``python tools/infer.py CONFIG CHECKPOINT PATH [PATH ...] [options]``.
 
-PATH may be video files or folders (searched recursively). One JSON line per video is written
-to ``--out`` (default: standard output): ``file``, ``score`` (fake probability), ``label``
-(1 = fake at ``--threshold``), ``has_audio`` and ``error`` (null, or why the file could not be
-scored; the run goes on). ``--submission FILE`` also writes ``file;score`` lines for the videos
-that were scored. The checkpoint is read with ``torch.load(weights_only=True)``.
-``--quantize int8`` runs the linear layers in int8 (dynamic quantization, CPU only; see
-docs/inference.md).
+PATH may be video files or folders (searched recursively); ``--file-list LIST`` scores the files
+named in LIST (one path per line, relative to ``--relative-to``, default the list's folder) in
+that order. One JSON line per video is written to ``--out`` (default: standard output):
+``file``, ``score`` (fake probability), ``label`` (1 = fake at ``--threshold``), ``has_audio``
+and ``error`` (null, or why the file could not be scored; the run goes on).
+
+``--submission FILE`` writes one ``file;score`` line for every listed video: a video that could
+not be scored gets ``--fallback-score`` (default 0.5, the uninformative probability), so the
+official scorer sees every file. Every failure is listed in the error report (JSON lines
+``file``, ``error``; ``--error-report``, default ``<submission or out>.errors.jsonl``). Output
+files are written to a temporary name and renamed when complete: a crash never leaves a partial
+file. Exit status: 0 when every video was scored, 3 when some could not be (outputs complete,
+failures in the error report), 1 when nothing could be done.
+
+The checkpoint (a file or an ``http(s)://`` URL) is read with ``torch.load(weights_only=True)``
+(``--unsafe-load`` for a trusted file that needs more). ``--quantize int8`` runs the linear layers
+in int8 (dynamic quantization, CPU only; see docs/inference.md).
 """
 
 import os
@@ -17,6 +27,7 @@ import os
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 
 import argparse
+import contextlib
 import json
 import os.path as osp
 import sys
@@ -27,15 +38,31 @@ from tqdm import tqdm
 from holaframe.apis import collect_videos, inference_detector, init_detector
 from holaframe.apis.inference import VIDEO_EXTENSIONS
 from holaframe.evaluation.submission import write_submission
+from holaframe.utils.atomic_io import atomic_open
+from holaframe.utils.checkpoint import set_unsafe_load
+
+#: Exit status when the run finished but some videos could not be scored.
+EXIT_SOME_FAILED = 3
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Score videos with a holaframe detector')
     parser.add_argument('config', help='model config file')
-    parser.add_argument('checkpoint', help='checkpoint file (loaded with weights_only=True)')
-    parser.add_argument('paths', nargs='+', help='video files and/or folders')
+    parser.add_argument('checkpoint',
+                        help='checkpoint file or http(s) URL (loaded with weights_only=True)')
+    parser.add_argument('paths', nargs='*', help='video files and/or folders')
+    parser.add_argument('--file-list',
+                        help='text file with one video path per line (relative to '
+                        '--relative-to, default: the list\'s folder), scored in this order')
     parser.add_argument('--out', help='JSON lines output file (default: standard output)')
-    parser.add_argument('--submission', help='also write "<file>;<score>" lines to this file')
+    parser.add_argument('--submission',
+                        help='also write "<file>;<score>" lines, one per listed video')
+    parser.add_argument('--fallback-score', type=float, default=0.5,
+                        help='submission score of a video that could not be scored (default '
+                        '0.5, the uninformative probability)')
+    parser.add_argument('--error-report',
+                        help='JSON lines of the videos that failed (default: '
+                        '<submission or out>.errors.jsonl)')
     parser.add_argument('--threshold', type=float, default=0.5,
                         help='label = 1 (fake) when score >= threshold (default 0.5)')
     parser.add_argument('--face-crop', action='store_true',
@@ -49,8 +76,15 @@ def parse_args(argv=None):
                         help='video file endings looked for inside folders')
     parser.add_argument('--relative-to',
                         help='write file names relative to this folder (default: as found)')
+    parser.add_argument('--unsafe-load', action='store_true',
+                        help='read the checkpoint with a full pickle load, which can run code: '
+                        'only for files you trust (default: weights only)')
     parser.add_argument('--no-progress', action='store_true', help='hide the progress bar')
     args = parser.parse_args(argv)
+    if not args.paths and not args.file_list:
+        parser.error('give video files/folders or --file-list')
+    if not 0.0 <= args.fallback_score <= 1.0:
+        parser.error(f'--fallback-score must be in [0, 1], got {args.fallback_score}')
     if args.device is None:
         args.device = 'cuda' if torch.cuda.is_available() and not args.quantize else 'cpu'
     elif args.quantize and torch.device(args.device).type != 'cpu':
@@ -59,38 +93,63 @@ def parse_args(argv=None):
     return args
 
 
+def listed_videos(args):
+    """``(path to read, name to report)`` per video, in order."""
+    pairs = []
+    if args.file_list:
+        base = args.relative_to or osp.dirname(osp.abspath(args.file_list))
+        with open(args.file_list, encoding='utf-8', errors='surrogateescape') as f:
+            names = [line.strip() for line in f if line.strip()]
+        pairs += [(osp.join(base, name), name) for name in names]
+    for path in collect_videos(args.paths, args.extensions):
+        name = osp.relpath(path, args.relative_to) if args.relative_to else path
+        pairs.append((path, name))
+    return pairs
+
+
+def error_report_path(args):
+    if args.error_report:
+        return args.error_report
+    target = args.submission or args.out
+    return None if target is None else osp.splitext(target)[0] + '.errors.jsonl'
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
-    files = collect_videos(args.paths, args.extensions)
-    if not files:
-        print(f'No video found in {args.paths}', file=sys.stderr)
+    set_unsafe_load(args.unsafe_load)
+    videos = listed_videos(args)
+    if not videos:
+        print(f'No video found in {args.paths or args.file_list}', file=sys.stderr)
         return 1
     model = init_detector(args.config, args.checkpoint, device=args.device,
                           quantize=args.quantize)
 
-    out = open(args.out, 'w') if args.out else sys.stdout
-    scored, failed = [], 0
-    try:
-        for path in tqdm(files, desc='scoring', unit='video', disable=args.no_progress,
-                         file=sys.stderr):
+    entries = []
+    with contextlib.ExitStack() as stack:
+        out = stack.enter_context(atomic_open(args.out)) if args.out else sys.stdout
+        for path, name in tqdm(videos, desc='scoring', unit='video', disable=args.no_progress,
+                               file=sys.stderr):
             entry = inference_detector(model, path, threshold=args.threshold,
                                        face_crop=args.face_crop)
-            if args.relative_to:
-                entry['file'] = osp.relpath(path, args.relative_to)
+            entry['file'] = name
+            entries.append(entry)
             out.write(json.dumps(entry) + '\n')
             out.flush()
-            if entry['error'] is None:
-                scored.append((entry['file'], entry['score']))
-            else:
-                failed += 1
-    finally:
-        if out is not sys.stdout:
-            out.close()
+    failed = [e for e in entries if e['error'] is not None]
+    report = error_report_path(args)
+    if report:
+        with atomic_open(report) as f:
+            for e in failed:
+                f.write(json.dumps(dict(file=e['file'], error=e['error'])) + '\n')
     if args.submission:
-        write_submission(args.submission, scored)
-    print(f'{len(scored)} video(s) scored, {failed} failed'
+        write_submission(args.submission, [
+            (e['file'], args.fallback_score if e['error'] is not None else e['score'])
+            for e in entries])
+    print(f'{len(entries) - len(failed)} video(s) scored, {len(failed)} failed'
+          + (f' (listed in {report}; submission score {args.fallback_score})'
+             if failed and report else '')
           + (f'; results in {args.out}' if args.out else ''), file=sys.stderr)
-    return 0
+    return EXIT_SOME_FAILED if failed else 0
 
 
 if __name__ == '__main__':

@@ -4,10 +4,20 @@ Runs the config's ``test_dataloader`` / ``test_evaluator`` and writes the metric
 ``<work_dir>/metrics.json``; for labeled subsets also ``<work_dir>/roc.png`` and per-clip
 ``<work_dir>/scores.jsonl``. ``--submission FILE`` writes the challenge submission
 (``<relative path>;<score>`` in the subset's file-list order), for labeled and unlabeled
-subsets. ``--leading-silence-audit`` measures the leading-silence leak and re-scores the clips
-with their leading silence trimmed (metrics prefixed ``trimmed/``); see docs/evaluation.md.
-``--show-dir DIR`` writes the plots: ``roc.png``, ``score_histograms.png`` (per manipulation
-type) and per-clip frame-score timelines (``timelines/``) for models that predict frame scores.
+subsets. ``--out FILE`` writes the per-clip predictions (file, score, labels, load error) as
+JSON, or as pickle when FILE ends in ``.pkl``; ``--dump FILE`` writes every predicted field
+(MMAction2's ``--dump``, for offline evaluation), likewise. ``--leading-silence-audit`` measures
+the leading-silence leak and re-scores the clips with their leading silence trimmed (metrics
+prefixed ``trimmed/``); see docs/evaluation.md. ``--show-dir DIR`` writes the plots:
+``roc.png``, ``score_histograms.png`` (per manipulation type) and per-clip frame-score
+timelines (``timelines/``) for models that predict frame scores.
+
+CHECKPOINT is a file, a DeepSpeed checkpoint folder or an ``http(s)://`` URL, read weights-only
+(``--unsafe-load`` for a trusted file that needs more). A clip that cannot be read does not stop
+the run: it is listed in ``<work_dir>/errors.jsonl`` (``--error-report``), gets
+``--fallback-score`` in the submission and is left out of the metrics (``num_unreadable``).
+Every output file is written atomically. Exit status: 0 when every clip was scored, 3 when some
+could not be (all outputs are still complete), 1 on an error.
 """
 
 import os
@@ -25,12 +35,14 @@ matplotlib.use('Agg')
 import argparse
 import json
 import os.path as osp
+import sys
 
 from mmengine.config import DictAction
 
 from holaframe.apis import evaluator_setup
 from holaframe.engine.runner import build_runner, load_config
-from holaframe.utils.checkpoint import allow_mmengine_checkpoints
+from holaframe.utils.atomic_io import atomic_open
+from holaframe.utils.checkpoint import allow_mmengine_checkpoints, is_url, set_unsafe_load
 
 
 def parse_args():
@@ -64,6 +76,27 @@ def parse_args():
         type=int,
         default=16,
         help='most per-clip frame-score timelines written with --show-dir')
+    parser.add_argument(
+        '--out',
+        help='write the per-clip predictions (file, score, labels, load error) to this file: '
+        'JSON, or pickle if it ends in .pkl')
+    parser.add_argument(
+        '--dump',
+        help='write every predicted field per clip (offline evaluation) to this file: JSON, or '
+        'pickle if it ends in .pkl')
+    parser.add_argument(
+        '--error-report',
+        help='JSON lines of the clips that could not be read (default: <work_dir>/errors.jsonl)')
+    parser.add_argument(
+        '--fallback-score',
+        type=float,
+        default=0.5,
+        help='submission score of a clip that could not be read (default 0.5, uninformative)')
+    parser.add_argument(
+        '--unsafe-load',
+        action='store_true',
+        help='read the checkpoint with a full pickle load, which can run code: only for files '
+        'you trust (default: weights only)')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
     if 'LOCAL_RANK' not in os.environ:
@@ -71,16 +104,22 @@ def parse_args():
     return args
 
 
-def main():
+def main() -> int:
     args = parse_args()
-    if not osp.exists(args.checkpoint):  # a file, or a DeepSpeed ZeRO checkpoint directory
+    set_unsafe_load(args.unsafe_load)
+    # A file, a DeepSpeed ZeRO checkpoint directory, or a URL (downloaded into the cache).
+    if not is_url(args.checkpoint) and not osp.exists(args.checkpoint):
         raise FileNotFoundError(f'Checkpoint not found: {args.checkpoint}')
+    if not 0.0 <= args.fallback_score <= 1.0:
+        raise SystemExit(f'tools/test.py: --fallback-score must be in [0, 1], got '
+                         f'{args.fallback_score}')
     cfg = load_config(args.config, args.cfg_options, args.launcher, args.work_dir)
     cfg.load_from = args.checkpoint
     cfg.resume = False
 
-    evaluator_setup.add_test_outputs(cfg, cfg.work_dir, args.submission,
-                                     args.leading_silence_audit)
+    evaluator_setup.add_test_outputs(
+        cfg, cfg.work_dir, args.submission, args.leading_silence_audit, out=args.out,
+        dump=args.dump, error_report=args.error_report, fallback_score=args.fallback_score)
     if args.show_dir:
         evaluator_setup.add_show_dir(cfg, args.show_dir, args.max_timelines)
 
@@ -92,12 +131,16 @@ def main():
                 evaluator_setup.leading_silence_audit_cfg(cfg, cfg.work_dir))
             metrics.update(audit_runner.test() or {})
 
+    failed = int(metrics.get('errors/num_failed', 0) or 0)
     if runner.rank == 0:
-        os.makedirs(cfg.work_dir, exist_ok=True)
         out = osp.join(cfg.work_dir, 'metrics.json')
-        with open(out, 'w') as f:
+        with atomic_open(out) as f:
             json.dump({k: _jsonable(v) for k, v in (metrics or {}).items()}, f, indent=2)
         print(f'metrics written to {out}')
+        if failed:
+            report = args.error_report or osp.join(cfg.work_dir, 'errors.jsonl')
+            print(f'{failed} clip(s) could not be scored: see {report}', file=sys.stderr)
+    return 3 if failed else 0
 
 
 def _jsonable(value):
@@ -108,4 +151,4 @@ def _jsonable(value):
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

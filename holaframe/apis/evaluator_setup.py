@@ -31,19 +31,33 @@ def _is_video_metric(metric) -> bool:
 def add_test_outputs(cfg: Config,
                      work_dir: str,
                      submission: Optional[str] = None,
-                     leading_silence_audit: bool = False) -> Config:
-    """Make the test evaluator write a ROC image, per-clip scores and a submission.
+                     leading_silence_audit: bool = False,
+                     out: Optional[str] = None,
+                     dump: Optional[str] = None,
+                     error_report: Optional[str] = None,
+                     fallback_score: float = 0.5) -> Config:
+    """Make the test evaluator write a ROC image, per-clip scores, predictions, a submission
+    and the error report.
 
     Every ``VideoMetric`` gets ``roc_file=<work_dir>/roc.png`` and
     ``scores_file=<work_dir>/scores.jsonl`` unless set (they are only written for labeled
     subsets), and ``leading_silence_audit`` when asked. With ``submission`` a
-    ``SubmissionWriter`` writing that file is appended (labeled or unlabeled subsets).
+    ``SubmissionWriter`` writing that file is appended (labeled or unlabeled subsets); ``out``
+    and ``dump`` add ``PredictionWriter`` (compact records / every field). An
+    ``ErrorReportWriter`` always lists the clips that could not be read (``error_report``,
+    default ``<work_dir>/errors.jsonl``), and the test dataset gets ``skip_bad_samples=True``
+    unless the config sets it: an unreadable clip is listed there (and gets ``fallback_score``
+    in the submission) instead of stopping the run.
 
     Args:
         cfg (Config): The test config (changed in place and returned).
         work_dir (str): Output folder.
         submission (str, optional): Submission file to write.
         leading_silence_audit (bool): Also measure the leading-silence leak.
+        out (str, optional): Per-clip predictions (JSON; pickle for ``.pkl``).
+        dump (str, optional): Every predicted field per clip (JSON; pickle for ``.pkl``).
+        error_report (str, optional): JSON-lines list of the clips that failed.
+        fallback_score (float): Submission score of a clip that could not be read.
     """
     metrics = [copy.deepcopy(m) for m in _metric_list(cfg.get('test_evaluator'))]
     for metric in metrics:
@@ -52,13 +66,35 @@ def add_test_outputs(cfg: Config,
             metric.setdefault('scores_file', osp.join(work_dir, 'scores.jsonl'))
             if leading_silence_audit:
                 metric['leading_silence_audit'] = True
+    if not metrics and not (submission or out or dump):
+        raise ValueError('The config has no test_evaluator and no --submission, --out or '
+                         '--dump was asked: nothing to compute.')
     if submission:
-        metrics.append(ConfigDict(type='SubmissionWriter', out_file=submission))
-    if not metrics:
-        raise ValueError('The config has no test_evaluator and no --submission was asked: '
-                         'nothing to compute.')
+        metrics.append(ConfigDict(type='SubmissionWriter', out_file=submission,
+                                  unreadable_score=fallback_score))
+    if out:
+        metrics.append(ConfigDict(type='PredictionWriter', out_file=out))
+    if dump:
+        metrics.append(ConfigDict(type='PredictionWriter', out_file=dump, full=True,
+                                  prefix='dump'))
+    metrics.append(ConfigDict(type='ErrorReportWriter',
+                              out_file=error_report or osp.join(work_dir, 'errors.jsonl')))
     cfg.test_evaluator = metrics
+    dataset = (cfg.get('test_dataloader') or {}).get('dataset')
+    if (isinstance(dataset, dict) and 'skip_bad_samples' not in dataset
+            and _is_av_dataset(dataset.get('type'))):
+        dataset['skip_bad_samples'] = True
     return cfg
+
+
+def _is_av_dataset(type_name) -> bool:
+    """Whether a dataset type is a :class:`holaframe.datasets.BaseAVDataset`."""
+    from holaframe.datasets import BaseAVDataset
+    from holaframe.registry import DATASETS
+    cls = type_name if isinstance(type_name, type) else None
+    if isinstance(type_name, str):
+        cls = DATASETS.get(type_name.split('.')[-1])
+    return isinstance(cls, type) and issubclass(cls, BaseAVDataset)
 
 
 def leading_silence_audit_cfg(cfg: Config, work_dir: str) -> Config:

@@ -3,11 +3,12 @@
 from .functional import binary_video_metrics, check_binary_labels, rank_auc
 from .leading_silence import file_leading_silence, leading_silence_seconds
 from .metrics import *  # noqa: F401,F403
-from .metrics import SubmissionWriter, VideoMetric
+from .metrics import ErrorReportWriter, PredictionWriter, SubmissionWriter, VideoMetric
 from .submission import read_submission, write_submission
 
 __all__ = [
-    'VideoMetric', 'SubmissionWriter', 'binary_video_metrics',
+    'VideoMetric', 'SubmissionWriter', 'PredictionWriter', 'ErrorReportWriter',
+    'binary_video_metrics',
     'check_binary_labels', 'rank_auc',
     'file_leading_silence', 'leading_silence_seconds', 'read_submission',
     'write_submission'

@@ -7,10 +7,11 @@ that rounding creates no ties that the model did not produce (ties change the AU
 """
 
 import math
-import os
 from typing import Iterable, List, Sequence, Tuple
 
 import numpy as np
+
+from holaframe.utils.atomic_io import atomic_open
 
 SEPARATOR = ';'
 
@@ -42,7 +43,7 @@ def write_submission(out_file: str, entries: Iterable[Tuple[str, float]]) -> int
     """Write ``file;score`` lines in the given order.
 
     Args:
-        out_file (str): Output text file; parent folders are created.
+        out_file (str): Output text file (written atomically); parent folders are created.
         entries (Iterable[tuple]): ``(relative path, fake probability)`` pairs.
 
     Returns:
@@ -58,8 +59,9 @@ def write_submission(out_file: str, entries: Iterable[Tuple[str, float]]) -> int
             raise ValueError(f'{file} appears twice in the submission.')
         seen.add(file)
         lines.append(f'{file}{SEPARATOR}{format_score(score)}\n')
-    os.makedirs(os.path.dirname(os.path.abspath(out_file)), exist_ok=True)
-    with open(out_file, 'w', newline='\n') as f:
+    # Written to a temporary file and renamed: a crash never leaves a partial submission.
+    # File names that are not valid UTF-8 are written back as their original bytes.
+    with atomic_open(out_file, errors='surrogateescape') as f:
         f.writelines(lines)
     return len(lines)
 

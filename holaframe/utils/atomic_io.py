@@ -31,7 +31,8 @@ def _temp_path(path: str) -> str:
 
 
 @contextlib.contextmanager
-def atomic_open(path: PathLike, mode: str = 'w', encoding: str = 'utf-8') -> Iterator[IO]:
+def atomic_open(path: PathLike, mode: str = 'w', encoding: str = 'utf-8',
+                errors: str = 'strict') -> Iterator[IO]:
     """Open a temporary file that replaces ``path`` when the block ends without an error.
 
     On an exception the temporary file is removed and ``path`` is left as it was.
@@ -40,13 +41,15 @@ def atomic_open(path: PathLike, mode: str = 'w', encoding: str = 'utf-8') -> Ite
         path (str | PathLike): Final file.
         mode (str): ``'w'`` (text) or ``'wb'`` (bytes).
         encoding (str): Text encoding. Defaults to UTF-8.
+        errors (str): Text encoding error handler (``'surrogateescape'`` writes file names that
+            are not valid UTF-8 back as their original bytes).
     """
     if mode not in ('w', 'wb'):
         raise ValueError(f'atomic_open: mode must be "w" or "wb", got {mode!r}')
     path = os.fspath(path)
     tmp = _temp_path(path)
     try:
-        kwargs = {} if 'b' in mode else dict(encoding=encoding, newline='')
+        kwargs = {} if 'b' in mode else dict(encoding=encoding, errors=errors, newline='')
         with open(tmp, mode, **kwargs) as f:
             yield f
             f.flush()

@@ -36,7 +36,11 @@ def figure_to_rgb(fig) -> np.ndarray:
 
 
 def save_figure(fig, out_file: str) -> str:
-    """Save ``fig`` to ``out_file`` (format from the extension); parent folders are created."""
-    os.makedirs(os.path.dirname(os.path.abspath(out_file)), exist_ok=True)
-    fig.savefig(out_file)
+    """Save ``fig`` to ``out_file`` (format from the extension, written atomically); parent
+    folders are created."""
+    from holaframe.utils.atomic_io import atomic_open
+
+    fmt = os.path.splitext(out_file)[1].lstrip('.').lower() or None
+    with atomic_open(out_file, 'wb') as f:
+        fig.savefig(f, format=fmt)
     return out_file

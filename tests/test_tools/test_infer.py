@@ -37,7 +37,8 @@ def test_infer_folder(tmp_path, synthetic_avdf_root):
          '--out', str(out), '--submission', str(sub), '--relative-to', str(videos),
          '--threshold', '0.25'],
         cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    # Status 3: finished, but a video could not be scored.
+    assert proc.returncode == 3, proc.stderr[-3000:]
     assert '2 video(s) scored, 1 failed' in proc.stderr
     rows = {r['file']: r for r in map(json.loads, out.read_text().splitlines())}
     assert sorted(rows) == ['corrupt.mp4', 'good.mp4', osp.join('sub', 'silent.mp4')]
@@ -49,9 +50,14 @@ def test_infer_folder(tmp_path, synthetic_avdf_root):
     assert silent_row['error'] is None and silent_row['has_audio'] is False
     assert 0.0 <= silent_row['score'] <= 1.0
     assert rows['corrupt.mp4']['score'] is None and 'corrupt.mp4' in rows['corrupt.mp4']['error']
+    # One line per listed video: the corrupt one gets the documented fallback score and is
+    # in the error report.
     submitted = dict(read_submission(str(sub)))
-    assert set(submitted) == {'good.mp4', osp.join('sub', 'silent.mp4')}
+    assert set(submitted) == {'good.mp4', osp.join('sub', 'silent.mp4'), 'corrupt.mp4'}
     assert abs(submitted['good.mp4'] - rows['good.mp4']['score']) < 1e-6
+    assert submitted['corrupt.mp4'] == 0.5
+    errors = [json.loads(x) for x in (tmp_path / 'scores.errors.jsonl').read_text().splitlines()]
+    assert [e['file'] for e in errors] == ['corrupt.mp4'] and 'corrupt.mp4' in errors[0]['error']
 
 
 @pytest.mark.slow
@@ -70,7 +76,7 @@ def test_infer_folder_int8(tmp_path, synthetic_avdf_root):
         [sys.executable, osp.join(REPO, 'tools', 'infer.py'), cfg_path, ckpt_path, str(videos),
          '--out', str(out), '--quantize', 'int8', '--no-progress'],
         cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.returncode == 3, proc.stderr[-3000:]
     assert '3 video(s) scored, 1 failed' in proc.stderr
     # torch.ao.quantization's deprecation warnings are silenced.
     assert 'torch.ao.quantization' not in proc.stderr and 'quantize_per_tensor' not in proc.stderr

@@ -19,13 +19,13 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 LINE = re.compile(r'^[^;\n]+;(0(\.\d+)?|1(\.0+)?)$')
 
 
-def _run_test_tool(tmp_path, cfg_path, ckpt_path, work_dir, *extra):
+def _run_test_tool(tmp_path, cfg_path, ckpt_path, work_dir, *extra, status=0):
     env = dict(os.environ, OMP_NUM_THREADS='1')
     proc = subprocess.run(
         [sys.executable, osp.join(REPO, 'tools', 'test.py'), cfg_path, ckpt_path, '--work-dir',
          work_dir, *extra], cwd=str(tmp_path), env=env, capture_output=True, text=True,
         timeout=400)
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+    assert proc.returncode == status, proc.stdout[-2000:] + proc.stderr[-4000:]
     return proc
 
 
@@ -55,9 +55,10 @@ def test_val_metrics_roc_and_leading_silence_audit(tmp_path, synthetic_avdf_root
     tool = runpy.run_path(osp.join(REPO, 'tools', 'test.py'), run_name='holaframe_test_tool')
     monkeypatch.setattr(sys, 'argv', [
         'test.py', cfg_path, ckpt_path, '--work-dir', str(work), '--submission',
-        str(tmp_path / 'val.txt'), '--leading-silence-audit'
+        str(tmp_path / 'val.txt'), '--leading-silence-audit', '--out',
+        str(tmp_path / 'preds.json'), '--dump', str(tmp_path / 'dump.pkl')
     ])
-    tool['main']()
+    assert tool['main']() == 0
     metrics = json.loads((work / 'metrics.json').read_text())
     for key in ('video/auc', 'video/acc', 'video/wa_f1', 'video/uar', 'video/silence/leak_auc',
                 'trimmed/auc', 'trimmed/acc'):
@@ -71,6 +72,17 @@ def test_val_metrics_roc_and_leading_silence_audit(tmp_path, synthetic_avdf_root
     assert len(entries) == len(scores) == metrics['video/num_clips']
     by_file = {s['file']: s['score'] for s in scores}
     assert all(abs(by_file[f] - s) < 1e-6 for f, s in entries)
+    # --out: compact JSON records in dataset order; --dump: every field, pickle as asked.
+    preds = json.loads((tmp_path / 'preds.json').read_text())
+    assert [p['file'] for p in preds] == [f for f, _ in entries]
+    assert set(preds[0]) == {'file', 'sample_idx', 'pred_score', 'pred_label', 'gt_label',
+                             'load_error'}
+    assert all(abs(p['pred_score'] - by_file[p['file']]) < 1e-6 for p in preds)
+    import pickle
+    with open(tmp_path / 'dump.pkl', 'rb') as f:
+        dump = pickle.load(f)
+    assert len(dump) == len(preds) and 'pred_score' in dump[0] and 'filename' in dump[0]
+    assert (work / 'errors.jsonl').read_text() == ''
 
 
 def test_submission_writer_format(tmp_path):
@@ -88,8 +100,8 @@ def test_submission_writer_format(tmp_path):
 
 @pytest.mark.slow
 def test_submission_with_an_unreadable_testA_clip(tmp_path, synthetic_avdf_root):
-    """One corrupt clip must not cost the run: with skip_bad_samples its line gets the fallback
-    score, every other clip its prediction, and the file is recorded."""
+    """One corrupt clip must not cost the run: its line gets the fallback score, every other
+    clip its prediction, the clip is in the error report and the exit status is 3."""
     import shutil
     root = str(tmp_path / 'data')
     shutil.copytree(synthetic_avdf_root, root)
@@ -98,10 +110,18 @@ def test_submission_with_an_unreadable_testA_clip(tmp_path, synthetic_avdf_root)
     cfg_path, ckpt_path = write_tiny_detector(str(tmp_path), root, 'testA')
     sub = tmp_path / 'testA_submission.txt'
     work = tmp_path / 'work'
-    _run_test_tool(tmp_path, cfg_path, ckpt_path, str(work), '--submission', str(sub),
-                   '--cfg-options', 'test_dataloader.dataset.skip_bad_samples=True')
+    proc = _run_test_tool(tmp_path, cfg_path, ckpt_path, str(work), '--submission', str(sub),
+                          '--out', str(tmp_path / 'preds.json'), status=3)
+    assert '1 clip(s) could not be scored' in proc.stderr
     lines = [line.split(';') for line in sub.read_text().splitlines()]
     assert [f for f, _ in lines] == expected
     assert float(lines[2][1]) == 0.5
     bad = (work / 'bad_samples.txt').read_text()
     assert expected[2] in bad and 'zero-byte' in bad
+    errors = [json.loads(x) for x in (work / 'errors.jsonl').read_text().splitlines()]
+    assert [e['file'] for e in errors] == [expected[2]] and 'zero-byte' in errors[0]['error']
+    preds = json.loads((tmp_path / 'preds.json').read_text())
+    assert [p['file'] for p in preds] == expected
+    assert preds[2]['load_error'] and all(p['load_error'] is None for i, p in enumerate(preds)
+                                          if i != 2)
+    assert json.loads((work / 'metrics.json').read_text())['errors/num_failed'] == 1

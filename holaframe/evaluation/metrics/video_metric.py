@@ -2,7 +2,6 @@
 
 import json
 import logging
-import os
 from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
@@ -15,6 +14,7 @@ from holaframe.evaluation.functional import accuracy_percent, binary_video_metri
 from holaframe.evaluation.leading_silence import file_leading_silence
 from holaframe.evaluation.records import clip_key, deduplicate, get_field, to_float
 from holaframe.registry import METRICS
+from holaframe.utils.atomic_io import atomic_open
 
 
 @METRICS.register_module()
@@ -213,8 +213,7 @@ class VideoMetric(BaseMetric):
             save_roc_curve(labels, scores, self.roc_file, title=self.prefix or 'ROC')
             print_log(f'ROC curve saved to {self.roc_file}', logger='current')
         if self.scores_file:
-            os.makedirs(os.path.dirname(os.path.abspath(self.scores_file)), exist_ok=True)
-            with open(self.scores_file, 'w') as f:
+            with atomic_open(self.scores_file) as f:
                 for r in labeled:
                     row = dict(file=str(r['file']), label=r['label'], score=r['score'])
                     row.update(r['groups'])
