@@ -21,6 +21,8 @@ class IterativeRefinement(nn.Module):
     Sub-module names follow AVF-MAE++'s ``IterativeRefinement`` (``layer_norm``,
     ``post_extract_proj``, ``conv_audio.{0,1,2}``, ``conv_video.{0,1,2}``). Its LayerNorm has
     PyTorch's default epsilon 1e-5 (AVF-MAE++ builds this module without its 1e-6 norm layer).
+    The BatchNorm layers normalise over every context token of the batch, so training needs two
+    or more of them (two clips when the context is one summary token per clip).
 
     Args:
         dim (int): Stream width C.
@@ -60,5 +62,9 @@ class IterativeRefinement(nn.Module):
         if x.shape[-1] != self.dim:
             raise ValueError(f'holaframe/models/layers/iterative_refinement.py: the context has '
                              f'width {x.shape[-1]}, expected {self.dim} or {self.concat_dim}.')
+        if self.training and x.shape[0] * x.shape[1] < 2:
+            raise ValueError('holaframe/models/layers/iterative_refinement.py: BatchNorm needs '
+                             'at least two context tokens per batch while training; with one '
+                             'context token per clip use a batch of two or more clips.')
         x = x + self._read(x, audio, self.conv_audio) + self._read(x, video, self.conv_video)
         return self.layer_norm(x)
