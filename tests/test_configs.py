@@ -82,9 +82,10 @@ def test_config_loads_and_builds(path):
 # Experiment configs (not the `_base_` fragments, which have no data settings of their own).
 MODEL_CONFIGS = [p for p in CONFIGS if '_base_' not in p.parts
                  and 'model' in Config.fromfile(str(p), import_custom_modules=False)]
-# Base-size models (about 100 M parameters) take seconds per forward on 2 CPU cores.
+# Base-size models (about 100 M parameters) take seconds per forward on 2 CPU cores; so do the
+# AVF-MAE++ base/large/huge ones (190-560 M).
 MODEL_PARAMS = [pytest.param(p, marks=pytest.mark.slow) if 'vit-base' in p.name
-                or 'pretrain_avmae' in p.name else p for p in MODEL_CONFIGS]
+                or 'pretrain_avmae' in p.name or 'avfmae' in p.name else p for p in MODEL_CONFIGS]
 
 
 @pytest.mark.parametrize('path', MODEL_PARAMS, ids=_ids(MODEL_CONFIGS))

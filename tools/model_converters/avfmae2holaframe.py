@@ -65,6 +65,7 @@ from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
+from mmengine.config import DictAction
 
 from holaframe.utils.checkpoint import load_checkpoint_safely, namespace_to_dict, unwrap_state_dict
 
@@ -338,12 +339,18 @@ def _strip_init_cfg(node):
     return node
 
 
-def check_config(converted: Dict[str, torch.Tensor], config: str) -> List[str]:
+def check_config(converted: Dict[str, torch.Tensor], config: str,
+                 cfg_options: Optional[dict] = None) -> List[str]:
     """The converted tensors must fit the model of ``config`` wherever both have a part.
 
     Layers whose tensors differ in rank (an fbank patch embedding offered to an MFCC embedding)
     are not transferable and are skipped, as ``PretrainedPart`` does; grid records and region
     tokens are resized by the modules themselves.
+
+    Args:
+        converted (dict): Converted state dict.
+        config (str): Config file.
+        cfg_options (dict, optional): Overrides merged into the config (``--cfg-options``).
 
     Returns:
         list[str]: The config model's parts that the checkpoint fills.
@@ -359,6 +366,8 @@ def check_config(converted: Dict[str, torch.Tensor], config: str) -> List[str]:
 
     register_all_modules(init_default_scope=False)
     cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
     model = MODELS.build(_strip_init_cfg(copy.deepcopy(cfg.model.to_dict())))
     own = model.state_dict()
     params = {name for name, _ in model.named_parameters()}
@@ -403,6 +412,7 @@ def _sha256(path: str) -> str:
 
 
 def convert_checkpoint(src: str, dst: str, config: Optional[str] = None,
+                       cfg_options: Optional[dict] = None,
                        **grid_overrides: Optional[Sequence[int]]) -> dict:
     """Read ``src`` safely, convert and check it, then write ``{'state_dict', 'meta'}``.
 
@@ -410,6 +420,7 @@ def convert_checkpoint(src: str, dst: str, config: Optional[str] = None,
         src (str): AVF-MAE++ checkpoint.
         dst (str): Output path (written only when every check passes).
         config (str, optional): A holaframe config whose model the weights must fit.
+        cfg_options (dict, optional): Overrides of that config.
         **grid_overrides: ``video_grid``, ``audio_grid``, ``video_region_size``,
             ``audio_region_size`` (see :func:`resolve_grids`).
 
@@ -435,7 +446,7 @@ def convert_checkpoint(src: str, dst: str, config: Optional[str] = None,
         converted[pos_key] = torch.tensor(grids[name]['grid'], dtype=torch.long)
         converted[region_key] = torch.tensor(arch[name]['region_grid'], dtype=torch.long)
     check_structure(converted, arch)
-    parts = check_config(converted, config) if config else None
+    parts = check_config(converted, config, cfg_options) if config else None
     meta = dict(
         converter=_TOOL, source=osp.basename(src), source_sha256=_sha256(src),
         kind='pretrain' if 'video_decoder' in arch else 'finetune',
@@ -476,6 +487,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('dst', help='output holaframe checkpoint')
     parser.add_argument('--config', help='holaframe config whose model the weights must fit '
                         '(e.g. configs/hola/hola_avfmae-base_8xb8-30e_avdf1mpp.py)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, metavar='KEY=VALUE',
+                        help='overrides of --config, e.g. model.video_encoder.img_size=160')
     parser.add_argument('--video-grid', type=_ints, metavar='T,H,W',
                         help='video token grid of the pre-training (release: 8,10,10)')
     parser.add_argument('--audio-grid', type=_ints, metavar='T,F',
@@ -491,7 +504,8 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     try:
         meta = convert_checkpoint(
-            args.src, args.dst, config=args.config, video_grid=args.video_grid,
+            args.src, args.dst, config=args.config, cfg_options=args.cfg_options,
+            video_grid=args.video_grid,
             audio_grid=args.audio_grid, video_region_size=args.video_region_size,
             audio_region_size=args.audio_region_size)
     except ConversionError as exc:
