@@ -359,6 +359,7 @@ def check_config(converted: Dict[str, torch.Tensor], config: str,
         ConversionError: Misshapen tensors, or parameters of a filled part that are missing.
     """
     from mmengine.config import Config
+    from mmengine.registry import DefaultScope
 
     from holaframe.models.initializers.pretrained_part_init import SELF_RESIZING_KEYS
     from holaframe.registry import MODELS
@@ -368,7 +369,8 @@ def check_config(converted: Dict[str, torch.Tensor], config: str,
     cfg = Config.fromfile(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
-    model = MODELS.build(_strip_init_cfg(copy.deepcopy(cfg.model.to_dict())))
+    with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'holaframe')):
+        model = MODELS.build(_strip_init_cfg(copy.deepcopy(cfg.model.to_dict())))
     own = model.state_dict()
     params = {name for name, _ in model.named_parameters()}
     parts = sorted({k.split('.', 1)[0] for k in converted} & {k.split('.', 1)[0] for k in own})
