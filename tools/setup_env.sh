@@ -9,6 +9,8 @@
 # a local index) is used in either case. On a GPU machine install your own torch into the venv
 # first, or set HOLAFRAME_TORCH_SPEC (and HOLAFRAME_TORCH_INDEX, e.g. .../whl/cu124).
 # HOLAFRAME_TORCH_INDEX= (empty) never adds an index.
+# Each pip install writes its full log to $HOLAFRAME_SETUP_LOG_DIR (default $VENV/setup-logs);
+# the first install that fails stops the script and prints the path of its log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -18,13 +20,21 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 # shellcheck disable=SC1091
 . "$VENV/bin/activate"
-# pip install -q without the "is ignored" lines of unused local indexes; fails when pip fails.
+# pip install -q without the "is ignored" lines of unused local indexes. Every install keeps its
+# full log in $LOG_DIR; the first failed install stops the script with the path of its log.
+LOG_DIR=${HOLAFRAME_SETUP_LOG_DIR:-$VENV/setup-logs}
+mkdir -p "$LOG_DIR"
+STEP=0
 quiet_pip() {
   local log rc=0
-  log=$(mktemp)
-  python -m pip install -q "$@" >"$log" 2>&1 || rc=$?
-  grep -v "is ignored" "$log" || true
-  rm -f "$log"
+  STEP=$((STEP + 1))
+  log="$LOG_DIR/pip-install-$STEP.log"
+  echo "pip install $*" >"$log"
+  python -m pip install -q "$@" >>"$log" 2>&1 || rc=$?
+  grep -v "is ignored" "$log" | tail -n +2 || true
+  if [ "$rc" -ne 0 ]; then
+    echo "setup_env.sh: 'pip install $*' failed (exit $rc); full log: $log" >&2
+  fi
   return "$rc"
 }
 quiet_pip --upgrade pip || echo "pip could not be upgraded; continuing with $(python -m pip --version)"
@@ -47,11 +57,11 @@ except Exception:
 PYEOF
   then
     echo "installing $spec (CPU build from $index)"
-    quiet_pip "$spec" --extra-index-url "$index"
+    quiet_pip "$spec" --extra-index-url "$index" || exit $?
   else
     [ -n "$index" ] && echo "$index does not answer: installing $spec from the default indexes"
-    quiet_pip "$spec"
+    quiet_pip "$spec" || exit $?
   fi
 fi
-quiet_pip -e ".[tests,docs]"
+quiet_pip -e ".[tests,docs]" || exit $?
 python -c "import holaframe, torch, mmengine; print('holaframe', holaframe.__version__, '| torch', torch.__version__, '| mmengine', mmengine.__version__)"

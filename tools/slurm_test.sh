@@ -1,7 +1,18 @@
 #!/usr/bin/env bash
-# Evaluation under Slurm: tools/slurm_test.sh PARTITION JOB_NAME CONFIG CHECKPOINT [test.py args...]
+# Evaluation under Slurm, as in MMAction2:
+#   tools/slurm_test.sh PARTITION JOB_NAME CONFIG CHECKPOINT [test.py args...]
 # GPUS (total, default 8), GPUS_PER_NODE (default 8), CPUS_PER_TASK (default 5), SRUN_ARGS.
 set -euo pipefail
+usage="usage: $0 PARTITION JOB_NAME CONFIG CHECKPOINT [test.py args...]"
+if [ "$#" -lt 4 ]; then
+  echo "$usage" >&2
+  exit 2
+fi
+for arg in "$1" "$2" "$3" "$4"; do
+  case "$arg" in
+    -*) echo "$0: '$arg' is where PARTITION JOB_NAME CONFIG CHECKPOINT go; $usage" >&2; exit 2 ;;
+  esac
+done
 PARTITION=$1
 JOB_NAME=$2
 CONFIG=$3
@@ -11,6 +22,7 @@ GPUS_PER_NODE=${GPUS_PER_NODE:-8}
 CPUS_PER_TASK=${CPUS_PER_TASK:-5}
 SRUN_ARGS=${SRUN_ARGS:-""}
 DIR="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck disable=SC2086
 PYTHONPATH="$DIR/..${PYTHONPATH:+:$PYTHONPATH}" \
 srun -p "$PARTITION" \
     --job-name="$JOB_NAME" \

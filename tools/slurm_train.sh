@@ -1,16 +1,28 @@
 #!/usr/bin/env bash
-# Training under Slurm: tools/slurm_train.sh PARTITION JOB_NAME CONFIG [WORK_DIR] [train.py args...]
+# Training under Slurm, as in MMAction2:
+#   tools/slurm_train.sh PARTITION JOB_NAME CONFIG WORK_DIR [train.py args...]
 # GPUS (total, default 8), GPUS_PER_NODE (default 8), CPUS_PER_TASK (default 5), SRUN_ARGS.
 set -euo pipefail
+usage="usage: $0 PARTITION JOB_NAME CONFIG WORK_DIR [train.py args...]"
+if [ "$#" -lt 4 ]; then
+  echo "$usage" >&2
+  exit 2
+fi
+for arg in "$1" "$2" "$3" "$4"; do
+  case "$arg" in
+    -*) echo "$0: '$arg' is where PARTITION JOB_NAME CONFIG WORK_DIR go; $usage" >&2; exit 2 ;;
+  esac
+done
 PARTITION=$1
 JOB_NAME=$2
 CONFIG=$3
-WORK_DIR=${4:-"work_dirs/$(basename "${CONFIG%.*}")"}
+WORK_DIR=$4
 GPUS=${GPUS:-8}
 GPUS_PER_NODE=${GPUS_PER_NODE:-8}
 CPUS_PER_TASK=${CPUS_PER_TASK:-5}
 SRUN_ARGS=${SRUN_ARGS:-""}
 DIR="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck disable=SC2086
 PYTHONPATH="$DIR/..${PYTHONPATH:+:$PYTHONPATH}" \
 srun -p "$PARTITION" \
     --job-name="$JOB_NAME" \

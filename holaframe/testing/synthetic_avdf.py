@@ -30,12 +30,14 @@ OpenCV are needed; no ffmpeg binary.
 import json
 import os
 import os.path as osp
+import sys
 from fractions import Fraction
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import av
 import cv2
 import numpy as np
+from tqdm import tqdm
 
 __all__ = ['generate_synthetic_avdf', 'synthesize_speech', 'write_av_clip', 'SUBSETS']
 
@@ -382,7 +384,7 @@ def _meta(file: str, original: Optional[str], split: str, modify_type: str, segm
 
 def _generate_subset(root: str, subset: str, num: int, num_silent: int, seed: int,
                      duration_range: Tuple[float, float], frame_size: int,
-                     silent_size: Tuple[int, int]) -> List[Dict]:
+                     silent_size: Tuple[int, int], bar=None) -> List[Dict]:
     sub_id = SUBSETS.index(subset)
     split = 'test' if subset.startswith('test') else subset
     out = []
@@ -407,6 +409,8 @@ def _generate_subset(root: str, subset: str, num: int, num_silent: int, seed: in
             write_av_clip(osp.join(root, subset, file), frames, audio)
             out.append(_meta(file, original, split, mt, segs, pair['num_frames'],
                              pair['num_samples'], a_m, v_m))
+            if bar is not None:
+                bar.update(1)
     for j in range(num_silent):
         rng = np.random.default_rng([seed, sub_id, 100000 + j])
         file = f'silent_videos/{_rand_id(rng, 11)}/{j:05d}/real.mp4'
@@ -418,6 +422,8 @@ def _generate_subset(root: str, subset: str, num: int, num_silent: int, seed: in
                   for t in range(num_frames)]
         write_av_clip(osp.join(root, subset, file), frames, None, preset='ultrafast')
         out.append(_meta(file, None, split, 'real', [], num_frames, 0, '', ''))
+        if bar is not None:
+            bar.update(1)
     return out
 
 
@@ -425,7 +431,8 @@ def generate_synthetic_avdf(root: str, num_train: int, num_val: int, num_testA: 
                             num_testB: int, seed: int = 0, num_silent: int = 1,
                             duration_range: Tuple[float, float] = (3.0, 6.0),
                             frame_size: int = 224, silent_size: Tuple[int, int] = (720, 1280),
-                            write_test_labels: bool = True) -> Dict[str, List[Dict]]:
+                            write_test_labels: bool = True,
+                            progress: bool = False) -> Dict[str, List[Dict]]:
     """Write a synthetic dataset in the AV-Deepfake1M++ layout under ``root``.
 
     Layout: ``root/{train,val,testA,testB}/<rel path>.mp4``; ``root/{train,val}_metadata.json``
@@ -448,6 +455,7 @@ def generate_synthetic_avdf(root: str, num_train: int, num_val: int, num_testA: 
             for fast tests).
         silent_size: (height, width) of silent clips.
         write_test_labels: Also write the test subsets' hidden metadata (see above).
+        progress: Show a progress bar over the clips (standard error).
 
     Returns:
         The metadata list of each subset.
@@ -458,11 +466,15 @@ def generate_synthetic_avdf(root: str, num_train: int, num_val: int, num_testA: 
         raise ValueError(f'clips must last at least 2.5 s, got duration_range={duration_range}')
     os.makedirs(root, exist_ok=True)
     counts = dict(train=num_train, val=num_val, testA=num_testA, testB=num_testB)
+    total = sum(counts.values()) + num_silent * len(LABELED_SUBSETS)
+    bar = tqdm(total=total, desc='synthetic clips', unit='clip', file=sys.stderr,
+               disable=not progress)
     result = {}
     for subset in SUBSETS:
         silent = num_silent if subset in LABELED_SUBSETS else 0
+        bar.set_postfix_str(subset)
         meta = _generate_subset(root, subset, counts[subset], silent, seed, duration_range,
-                                frame_size, silent_size)
+                                frame_size, silent_size, bar)
         result[subset] = meta
         if subset in LABELED_SUBSETS:
             with open(osp.join(root, f'{subset}_metadata.json'), 'w') as f:
@@ -477,4 +489,5 @@ def generate_synthetic_avdf(root: str, num_train: int, num_val: int, num_testA: 
                 os.makedirs(osp.join(root, 'hidden_labels'), exist_ok=True)
                 with open(osp.join(root, 'hidden_labels', f'{subset}_metadata.json'), 'w') as f:
                     json.dump(meta, f, indent=1)
+    bar.close()
     return result

@@ -28,6 +28,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--frame-size', type=int, default=224, help='side of the square frames')
     parser.add_argument('--min-duration', type=float, default=3.0, help='seconds')
     parser.add_argument('--max-duration', type=float, default=6.0, help='seconds')
+    parser.add_argument('--no-progress', action='store_true', help='hide the progress bar')
     return parser.parse_args(argv)
 
 
@@ -38,7 +39,7 @@ def main(argv=None) -> None:
     meta = generate_synthetic_avdf(
         args.root, args.train, args.val, args.testA, args.testB, seed=args.seed,
         num_silent=args.silent, duration_range=(args.min_duration, args.max_duration),
-        frame_size=args.frame_size)
+        frame_size=args.frame_size, progress=not args.no_progress)
     counts = ', '.join(f'{k}: {len(v)}' for k, v in meta.items())
     print(f'wrote {counts} clips to {args.root} in {time.time() - start:.1f} s')
 

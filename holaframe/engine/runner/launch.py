@@ -92,9 +92,36 @@ def add_reliability_hooks(cfg: Config) -> None:
         ckpt['backend_args'] = dict(backend=ATOMIC_BACKEND)
 
 
+def check_strategy_requirements(cfg: Config) -> None:
+    """Fail before anything is built when the config's strategy needs a missing package.
+
+    Args:
+        cfg (Config): The experiment config.
+
+    Raises:
+        ImportError: A DeepSpeed strategy without DeepSpeed installed (names the command).
+    """
+    strategy = cfg.get('strategy')
+    kind = strategy.get('type') if isinstance(strategy, dict) else strategy
+    name = kind if isinstance(kind, str) else getattr(kind, '__name__', '')
+    if 'DeepSpeed' in (name or ''):
+        import importlib.util
+        try:
+            found = importlib.util.find_spec('deepspeed') is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            from holaframe.engine.strategies.hola_deep_speed_strategy import DEEPSPEED_INSTALL
+            raise ImportError(
+                f'{cfg.get("filename") or "the config"} trains with {name}, but DeepSpeed is '
+                f'not installed: `{DEEPSPEED_INSTALL}` (a holaframe requirement on Linux; it '
+                'installs without a GPU).')
+
+
 def build_runner(cfg: Config):
     """Build ``Runner`` or the runner named by ``cfg.runner_type`` (``FlexibleRunner`` becomes
     :class:`HolaFlexibleRunner`), with :func:`add_reliability_hooks` applied."""
+    check_strategy_requirements(cfg)
     register_all_modules(init_default_scope=False)
     add_reliability_hooks(cfg)
     runner_type = cfg.get('runner_type', 'Runner')

@@ -31,8 +31,11 @@ from .hola_deep_speed_engine_wrapper import HolaDeepSpeedEngineWrapper
 
 try:
     import deepspeed
-except ImportError:  # pragma: no cover - deepspeed is a hard dependency of this module
+except ImportError:  # checked by HolaDeepSpeedStrategy.__init__ with an install hint
     deepspeed = None
+
+#: What to run when DeepSpeed is missing (a core requirement on Linux, see setup.cfg).
+DEEPSPEED_INSTALL = 'pip install deepspeed==0.19.8'
 
 #: ``optim_wrapper`` types that are converted to ``DeepSpeedOptimWrapper``.
 _CONVERTIBLE_OPTIM_WRAPPERS = ('OptimWrapper', 'DeepSpeedOptimWrapper')
@@ -126,6 +129,11 @@ class HolaDeepSpeedStrategy(DeepSpeedStrategy):
                  broadcast_buffers: bool = True,
                  sync_bn: Optional[str] = None,
                  **kwargs) -> None:
+        if deepspeed is None:
+            raise ImportError(
+                'HolaDeepSpeedStrategy: DeepSpeed is not installed, and this config trains with '
+                f'a ZeRO strategy. Install it with `{DEEPSPEED_INSTALL}` (holaframe requires it '
+                'on Linux; it installs without a GPU and trains on CPU too).')
         if sync_bn not in (None, 'torch'):
             raise ValueError(f'HolaDeepSpeedStrategy: sync_bn must be None or "torch", got '
                              f'{sync_bn!r}')

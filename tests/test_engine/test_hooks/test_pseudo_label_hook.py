@@ -172,6 +172,13 @@ def test_load_from_does_not_inherit_pseudo_labels(tmp_path):
     assert [h['epoch'] for h in hook.history] == [1, 2]
 
 
+def test_prediction_shows_a_progress_bar(tmp_path, capsys):
+    _runner(str(tmp_path / 'bar'), max_epochs=3, epochs_per_round=1).train()
+    err = capsys.readouterr().err
+    assert 'pseudo-labels round 1' in err and 'pseudo-labels round 2' in err
+    assert '/3 ' in err  # 6 unlabeled clips in batches of 2: the total is known
+
+
 def test_rounds_only_from_a_fine_tuned_model(tmp_path):
     """initial_epochs=0: the first round starts with the first epoch (after load_from)."""
     runner = _runner(str(tmp_path / 'rounds'), max_epochs=4, epochs_per_round=2,
