@@ -83,7 +83,7 @@ def test_config_loads_and_builds(path):
 MODEL_CONFIGS = [p for p in CONFIGS if '_base_' not in p.parts
                  and 'model' in Config.fromfile(str(p), import_custom_modules=False)]
 # Base-size models (about 100 M parameters) take seconds per forward on 2 CPU cores; so do the
-# AVF-MAE++ base/large/huge ones (190-560 M).
+# AVF-MAE++ base/large/huge ones (192-545 M).
 MODEL_PARAMS = [pytest.param(p, marks=pytest.mark.slow) if 'vit-base' in p.name
                 or 'pretrain_avmae' in p.name or 'avfmae' in p.name else p for p in MODEL_CONFIGS]
 
