@@ -57,7 +57,6 @@ class LGEncoderMixin:
                              f'{out_tokens!r}.')
         self.out_tokens = out_tokens
         self.depth = int(settings['depth'])
-        self.lg_cfg = dict(lg_cfg)
         dpr = [x.item() for x in torch.linspace(0, drop_path_rate, self.depth)]
         self.blocks = nn.ModuleList([
             LGBlock(self.embed_dim, self.num_heads, mlp_ratio=self.mlp_ratio, qkv_bias=qkv_bias,
