@@ -44,7 +44,8 @@ class AVDeepfake1MTestDataset(BaseAVDataset):
         if not osp.isfile(path):
             raise FileNotFoundError(f'{path}: file list of subset {self.subset!r} not found')
         infos = []
-        with open(path) as f:
+        # Names that are not valid UTF-8 are kept as their bytes (surrogate escapes).
+        with open(path, encoding='utf-8', errors='surrogateescape') as f:
             for line in f:
                 file = line.strip()
                 if not file:

@@ -43,7 +43,7 @@ class AVVideoDataset(BaseAVDataset):
             path = path if osp.isabs(path) else osp.join(self.data_root, path)
             if not osp.isfile(path):
                 raise FileNotFoundError(f'{path}: video list not found')
-            with open(path) as f:
+            with open(path, encoding='utf-8', errors='surrogateescape') as f:
                 files = [line.split()[0] for line in f if line.strip()]
         else:
             hits = glob.glob(osp.join(self.data_root, self.pattern), recursive=True)

@@ -10,7 +10,7 @@ from mmengine.logging import print_log
 
 from holaframe.registry import TRANSFORMS
 
-from .io import BadSampleError, default_work_dir, record_bad_sample
+from .io import BadSampleError, default_work_dir, printable, record_bad_sample
 
 __all__ = ['BaseAVDataset']
 
@@ -34,7 +34,10 @@ class BaseAVDataset(BaseDataset, metaclass=ABCMeta):
     ``bad_samples_file`` if given, else ``<work_dir>/bad_samples.txt`` where ``work_dir`` is the
     argument or, when it is None, the work dir of the running MMEngine runner (found through its
     logger's log file), else ``work_dirs/bad_samples.txt``. Metadata entries with a missing
-    field are handled the same way when the dataset is loaded.
+    field are handled the same way when the dataset is loaded; those load-time failures are
+    also listed in ``metainfo['load_failures']`` (``file``, ``filename``, ``stage``,
+    ``error``), which :class:`~holaframe.evaluation.ErrorReportWriter` puts into the error
+    report with the clips that failed later.
 
     Args:
         data_root: Dataset root.
@@ -75,6 +78,7 @@ class BaseAVDataset(BaseDataset, metaclass=ABCMeta):
         self.work_dir = work_dir
         self._bad_samples_file = bad_samples_file
         self._bad_indices: Dict[int, str] = {}  # index -> reason
+        self.load_failures: List[Dict] = []  # metadata entries dropped while loading
         # Built with holaframe's registry, so no default scope is needed (its parent, MMEngine's
         # registry, still resolves MMEngine / MMCV transforms).
         pipeline = [TRANSFORMS.build(t) if isinstance(t, dict) else t for t in pipeline]
@@ -87,8 +91,11 @@ class BaseAVDataset(BaseDataset, metaclass=ABCMeta):
         """Return the data infos of every sample (implemented by subclasses)."""
 
     def load_data_list(self) -> List[Dict]:
-        """Load the samples and apply ``num_samples``."""
+        """Load the samples and apply ``num_samples``; list the load-time failures in
+        ``metainfo['load_failures']``."""
+        self.load_failures = []
         infos = self.load_samples()
+        self._metainfo['load_failures'] = [dict(f) for f in self.load_failures]
         return self._take_subset(infos)
 
     def _take_subset(self, infos: List[Dict]) -> List[Dict]:
@@ -118,8 +125,21 @@ class BaseAVDataset(BaseDataset, metaclass=ABCMeta):
         msg = f'{source}: metadata entry {what} is missing field(s) {missing}'
         if not self.skip_bad_samples:
             raise BadSampleError(msg)
-        self._record(source, msg)
+        self.record_load_failure(source, msg, entry.get('file'))
         return True
+
+    def record_load_failure(self, source: str, reason: str, file=None) -> None:
+        """Record a metadata entry dropped while loading (``skip_bad_samples``).
+
+        Args:
+            source: The metadata file.
+            reason: The error, naming the file and the entry.
+            file: The entry's ``file`` (relative path), if it has one.
+        """
+        self.load_failures.append(dict(file=None if file is None else printable(str(file)),
+                                       filename=printable(source), stage='metadata',
+                                       error=printable(reason)))
+        self._record(source, reason)
 
     # ------------------------------------------------------------------ bad samples
     def _unreadable_placeholder(self, idx: int, reason: str, like: dict) -> dict:
@@ -148,8 +168,8 @@ class BaseAVDataset(BaseDataset, metaclass=ABCMeta):
 
     def _record(self, filename: str, reason: str) -> None:
         record_bad_sample(self.bad_samples_file, filename, reason)
-        print_log(f'skipped bad sample {reason} (recorded in {self.bad_samples_file})',
-                  logger='current', level=30)
+        print_log(f'skipped bad sample {printable(reason)} (recorded in '
+                  f'{self.bad_samples_file})', logger='current', level=30)
 
     def __getitem__(self, idx: int) -> dict:
         if not self._fully_initialized:

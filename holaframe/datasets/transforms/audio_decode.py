@@ -44,11 +44,19 @@ class AudioDecode(BaseTransform):
         normalize: None, ``'peak'`` (max |x| = 1) or ``'rms'`` (unit RMS) per clip.
         window: None (the whole track) or the seconds of audio decoded from the first sampled
             frame on (not combinable with ``normalize``, which needs the whole clip).
+        max_corrupt_fraction: Audio packets the decoder rejects (corrupt data) are replaced by
+            silence of their duration, so the rest of the track stays aligned with the video,
+            and counted in ``audio_corrupt_packets``; more than this share of the packets is a
+            :class:`~holaframe.datasets.io.BadSampleError`. Defaults to 0.25.
     """
 
     def __init__(self, sample_rate: int = 16000, backend: str = 'pyav',
                  no_audio: str = 'zeros', normalize: Optional[str] = None,
-                 window: Optional[float] = None) -> None:
+                 window: Optional[float] = None, max_corrupt_fraction: float = 0.25) -> None:
+        if not 0.0 <= max_corrupt_fraction <= 1.0:
+            raise ValueError(f'max_corrupt_fraction must be in [0, 1], got '
+                             f'{max_corrupt_fraction!r}')
+        self.max_corrupt_fraction = float(max_corrupt_fraction)
         if no_audio not in ('zeros', 'error'):
             raise ValueError(f"no_audio must be 'zeros' or 'error', got {no_audio!r}")
         if normalize not in (None, 'peak', 'rms'):
@@ -78,13 +86,16 @@ class AudioDecode(BaseTransform):
         """Decode the audio."""
         filename = results['filename']
         window = self._window(results) if self.window is not None else None
+        stats: Dict = {}
         try:
             if window is None:
-                wave = read_audio(filename, self.sample_rate, self.backend)
+                wave = read_audio(filename, self.sample_rate, self.backend,
+                                  self.max_corrupt_fraction, stats)
                 has_audio = wave.size > 0
             else:
                 seg, has_audio = read_audio_window(filename, window[0], window[1],
-                                                   self.sample_rate, self.backend)
+                                                   self.sample_rate, self.backend,
+                                                   self.max_corrupt_fraction, stats)
         except NoAudioStreamError:
             if self.no_audio == 'error':
                 raise
@@ -107,6 +118,7 @@ class AudioDecode(BaseTransform):
         results['waveform'] = np.ascontiguousarray(wave, dtype=np.float32)
         results['audio_sr'] = self.sample_rate
         results['has_audio'] = bool(has_audio)
+        results['audio_corrupt_packets'] = int(stats.get('corrupt_packets', 0))
         return results
 
     def __repr__(self) -> str:

@@ -39,7 +39,8 @@ class DecordDecode(BaseTransform):
             raise
         except Exception as e:
             try:
-                frames = PyAVVideoReader(results['filename']).get_batch(uniq.tolist())
+                frames = PyAVVideoReader(results['filename'],
+                                         results.get('decode_size')).get_batch(uniq.tolist())
             except Exception as e2:
                 raise BadSampleError(f'{results["filename"]}: cannot decode frames '
                                      f'({e}; pyav: {e2})') from e2

@@ -14,7 +14,8 @@ __all__ = ['PackAVInputs', 'channels_first']
 
 DEFAULT_META_KEYS = ('file', 'filename', 'sample_idx', 'subset', 'modify_type', 'audio_model',
                      'video_model', 'fake_segments', 'has_audio', 'num_frames', 'frame_inds',
-                     'num_valid_frames', 'pseudo_label')
+                     'num_valid_frames', 'pseudo_label', 'avg_fps', 'source_shape',
+                     'decode_size', 'audio_corrupt_packets')
 
 
 def channels_first(imgs: np.ndarray) -> torch.Tensor:

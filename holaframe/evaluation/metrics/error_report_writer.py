@@ -13,13 +13,16 @@ from holaframe.utils.atomic_io import atomic_open
 
 @METRICS.register_module()
 class ErrorReportWriter(BaseMetric):
-    """Write every clip that could not be read (``load_error``) as one JSON line.
+    """Write every failure of the evaluated subset as one JSON line.
 
-    With ``skip_bad_samples=True`` a dataset in test mode returns a placeholder for an
-    unreadable clip (see :class:`holaframe.datasets.BaseAVDataset`); this metric lists those
-    clips: ``{"file", "filename", "sample_idx", "error"}`` per line, in dataset order. The file
-    is always written (empty when nothing failed), atomically; ``num_failed`` is returned (e.g.
-    ``errors/num_failed``), and ``tools/test.py`` exits with status 3 when it is not 0.
+    With ``skip_bad_samples=True`` a holaframe dataset drops metadata entries it cannot use
+    while loading (listed in its ``metainfo['load_failures']``, stage ``metadata``) and, in test
+    mode, returns a placeholder for a clip that cannot be read (``load_error``, stage
+    ``decode``; see :class:`holaframe.datasets.BaseAVDataset`). This metric lists both:
+    ``{"file", "filename", "stage", "sample_idx", "error"}`` per line, metadata failures first,
+    then clips in dataset order. The file is always written (empty when nothing failed),
+    atomically; ``num_failed`` is returned (e.g. ``errors/num_failed``), and ``tools/test.py``
+    exits with status 3 when it is not 0.
 
     Args:
         out_file (str): JSON-lines report (on rank 0).
@@ -44,7 +47,7 @@ class ErrorReportWriter(BaseMetric):
             error = get_field(sample, 'load_error')
             self.results.append(dict(
                 key=clip_key(sample), file=get_field(sample, 'file'),
-                filename=get_field(sample, 'filename'),
+                filename=get_field(sample, 'filename'), stage='decode',
                 sample_idx=get_field(sample, 'sample_idx'),
                 error=None if error is None else str(error)))
 
@@ -57,9 +60,13 @@ class ErrorReportWriter(BaseMetric):
         records = deduplicate(results, type(self).__name__)
         failed = [r for r in records if r['error'] is not None]
         failed.sort(key=lambda r: (r['sample_idx'] is None, r['sample_idx'] or 0))
+        loading = [dict(file=f.get('file'), filename=f.get('filename'), stage='metadata',
+                        sample_idx=None, error=f.get('error'))
+                   for f in (self.dataset_meta or {}).get('load_failures', [])]
+        failed = loading + failed
         with atomic_open(self.out_file) as f:
             for r in failed:
-                r.pop('key')
+                r.pop('key', None)
                 f.write(json.dumps(r) + '\n')
         if failed:
             print_log(f'{len(failed)} of {len(records)} clips could not be scored; listed in '

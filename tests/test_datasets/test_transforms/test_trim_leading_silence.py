@@ -43,7 +43,8 @@ def test_audit_cfg_moves_audio_decode_before_frame_decoding(tmp_path):
             dict(type='AudioMFCCSegments'), dict(type='PackAVInputs')])),
         test_evaluator=dict(type='VideoMetric')))
     add_test_outputs(cfg, str(tmp_path), submission=str(tmp_path / 's.txt'))
-    assert [m['type'] for m in cfg.test_evaluator] == ['VideoMetric', 'SubmissionWriter']
+    assert [m['type'] for m in cfg.test_evaluator] == ['VideoMetric', 'SubmissionWriter',
+                                                       'ErrorReportWriter']
     assert cfg.test_evaluator[0]['roc_file'] == str(tmp_path / 'roc.png')
     audit = leading_silence_audit_cfg(cfg, str(tmp_path))
     assert [t['type'] for t in audit.test_dataloader.dataset.pipeline] == [
