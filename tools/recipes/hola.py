@@ -223,8 +223,7 @@ class Recipe:
             src_file = dst
         else:
             src_file = src
-        import torch
-
+        from holaframe.utils.atomic_io import atomic_torch_save
         from holaframe.utils.checkpoint import load_checkpoint_safely, unwrap_state_dict
         ckpt = load_checkpoint_safely(src_file)
         state = unwrap_state_dict(ckpt, keys=('state_dict', 'model', 'module'))
@@ -236,7 +235,8 @@ class Recipe:
         meta = {k: v for k, v in ckpt.get('meta', {}).items()
                 if isinstance(v, (str, int, float, bool))}
         # The weights only (no optimizer or message hub), with the pre-training grids in meta.
-        torch.save(dict(state_dict=state, meta=dict(meta, source=src, token_grids=grids)), dst)
+        atomic_torch_save(dict(state_dict=state, meta=dict(meta, source=src,
+                                                           token_grids=grids)), dst)
         return dict(checkpoint=dst, source=src, token_grids=grids)
 
     def stage_finetune(self) -> dict:
@@ -309,7 +309,8 @@ class Recipe:
                 outputs = getattr(self, f'stage_{stage}')()
                 record = dict(stage=stage, outputs=outputs, wall_s=round(time.time() - start, 1))
                 os.makedirs(self.dir(stage), exist_ok=True)
-                with open(osp.join(self.dir(stage), 'stage.json'), 'w') as f:
+                from holaframe.utils.atomic_io import atomic_open
+                with atomic_open(osp.join(self.dir(stage), 'stage.json')) as f:
                     json.dump(record, f, indent=2)
             self.outputs[stage] = record['outputs']
             summary.append(dict(record, status=status))
@@ -343,7 +344,8 @@ def main(argv=None) -> int:
         print(f'[recipe {args.scale}] {exc}', file=sys.stderr)
         return 1
     table = _table(summary)
-    with open(osp.join(recipe.work_dir, 'summary.md'), 'w') as f:
+    from holaframe.utils.atomic_io import atomic_open
+    with atomic_open(osp.join(recipe.work_dir, 'summary.md')) as f:
         f.write(table + '\n')
     print(f'\n[recipe {args.scale}] summary ({osp.join(recipe.work_dir, "summary.md")}):\n'
           f'{table}')
