@@ -43,8 +43,9 @@ def missing_checkpoint_message(path: Any, variable: Optional[str] = None,
         f'  1. pre-train it: python tools/train.py configs/avmae/<pre-training config>.py '
         f'(a DeepSpeed run writes a directory: consolidate it with '
         f'tools/model_converters/zero2holaframe.py), or\n'
-        f'  2. convert released weights: tools/model_converters/hicmae2holaframe.py '
-        f'(HiCMAE checkpoints; see docs/pretraining.md for AV-MAE and AVF-MAE++ weights);\n'
+        f'  2. convert released weights: tools/model_converters/hicmae2holaframe.py (HiCMAE) or '
+        f'tools/model_converters/avfmae2holaframe.py (AVF-MAE++); see '
+        f'docs/pretrained_weights.md;\n'
         f'then pass --cfg-options {override}=PATH. To train from random weights on purpose, '
         f'use the config whose name contains `_scratch_` (or --cfg-options {override}=None).')
 

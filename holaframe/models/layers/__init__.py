@@ -11,13 +11,13 @@ from .iterative_refinement import IterativeRefinement
 from .lg_block import LGBlock
 from .mfcc_token_embed import MFCCTokenEmbed
 from .mlp import Mlp
-from .pos_embed import get_sinusoid_encoding_table, map_sinusoid_table
+from .pos_embed import get_sinusoid_encoding_table, map_sinusoid_table, resample_grid_table
 from .region_tokens import RegionTokens, map_region_tokens
 from .video_patch_embed import VideoPatchEmbed
 
 __all__ = [
     'Attention', 'CrossAttention', 'Block', 'CSBlock', 'Mlp', 'DropPath', 'drop_path',
     'VideoPatchEmbed', 'AudioPatchEmbed', 'MFCCTokenEmbed', 'get_sinusoid_encoding_table',
-    'map_sinusoid_table', 'LGBlock', 'RegionTokens', 'map_region_tokens', 'GatedCrossModalBlock',
-    'IterativeRefinement'
+    'map_sinusoid_table', 'resample_grid_table', 'LGBlock', 'RegionTokens', 'map_region_tokens',
+    'GatedCrossModalBlock', 'IterativeRefinement'
 ]

@@ -36,7 +36,7 @@ def get_sinusoid_encoding_table(num_positions: int,
     return torch.from_numpy(table).to(dtype).unsqueeze(0)
 
 
-def _axis_weights(source: int, target: int) -> np.ndarray:
+def axis_weights(source: int, target: int) -> np.ndarray:
     """``(target, source)`` linear-interpolation weights along one grid axis.
 
     Target index ``i`` sits at source coordinate ``i * (source - 1) / (target - 1)`` (first and
@@ -67,7 +67,7 @@ def map_sinusoid_table(source_grid: Sequence[int],
     so the same index names a different place when the grid changes (pre-training at 160 px =
     10 x 10 patches, fine-tuning at 224 px = 14 x 14). Here every target token instead gets the
     position it would have had on the source grid: its coordinate along each axis is mapped onto
-    the source axis (corners onto corners, see :func:`_axis_weights`) and the source table,
+    the source axis (corners onto corners, see :func:`axis_weights`) and the source table,
     viewed as ``(*source_grid, dim)``, is interpolated linearly along each axis. A target token
     that lands on a source token gets exactly that token's vector.
 
@@ -95,12 +95,34 @@ def map_sinusoid_table(source_grid: Sequence[int],
                          f'positive, got source {source} and target {target}.')
     if source == target:
         return get_sinusoid_encoding_table(int(np.prod(source)), dim, dtype)
+    table = get_sinusoid_encoding_table(int(np.prod(source)), dim, torch.float64)[0].numpy()
+    return torch.from_numpy(resample_grid_table(table, source, target)).to(dtype).unsqueeze(0)
+
+
+def resample_grid_table(table: np.ndarray, source_grid: Sequence[int],
+                        target_grid: Sequence[int]) -> np.ndarray:
+    """Rows of a table laid out on ``source_grid``, resampled onto ``target_grid``.
+
+    The table ``(prod(source_grid), C)`` is viewed as ``(*source_grid, C)`` and interpolated
+    linearly along each axis with :func:`axis_weights` (corners onto corners, an axis of one
+    target row at the source centre); grids of different rank are padded with trailing axes of
+    size one. Used for position tables and for per-region tokens.
+
+    Args:
+        table (np.ndarray): ``(prod(source_grid), C)``.
+        source_grid (Sequence[int]): Grid of the rows of ``table``.
+        target_grid (Sequence[int]): Grid wanted.
+
+    Returns:
+        np.ndarray: ``(prod(target_grid), C)`` in float64.
+    """
+    source = tuple(int(g) for g in source_grid)
+    target = tuple(int(g) for g in target_grid)
     ndim = max(len(source), len(target))
     source_padded = source + (1, ) * (ndim - len(source))
     target_padded = target + (1, ) * (ndim - len(target))
-    table = get_sinusoid_encoding_table(int(np.prod(source)), dim, torch.float64)
-    table = table[0].numpy().reshape(source_padded + (dim, ))
+    dim = table.shape[-1]
+    grid = np.asarray(table, dtype=np.float64).reshape(source_padded + (dim, ))
     for axis, (s, t) in enumerate(zip(source_padded, target_padded)):
-        weights = _axis_weights(s, t)
-        table = np.moveaxis(np.tensordot(weights, table, axes=([1], [axis])), 0, axis)
-    return torch.from_numpy(table.reshape(-1, dim)).to(dtype).unsqueeze(0)
+        grid = np.moveaxis(np.tensordot(axis_weights(s, t), grid, axes=([1], [axis])), 0, axis)
+    return grid.reshape(-1, dim)

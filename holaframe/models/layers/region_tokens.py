@@ -4,14 +4,13 @@ import math
 import warnings
 from typing import Optional, Sequence, Tuple
 
-import numpy as np
 import torch
 from mmengine.logging import print_log
 from torch import nn
 
 from holaframe.registry import MODELS
 
-from .pos_embed import _axis_weights
+from .pos_embed import resample_grid_table
 
 
 def map_region_tokens(tokens: torch.Tensor, source_grid: Sequence[int],
@@ -39,14 +38,9 @@ def map_region_tokens(tokens: torch.Tensor, source_grid: Sequence[int],
                          f'region tokens do not fill the region grid {source}.')
     if source == target:
         return tokens
-    ndim = max(len(source), len(target))
-    source_padded = source + (1, ) * (ndim - len(source))
-    target_padded = target + (1, ) * (ndim - len(target))
-    dim = tokens.shape[1]
-    table = tokens.detach().to('cpu', torch.float64).numpy().reshape(source_padded + (dim, ))
-    for axis, (s, t) in enumerate(zip(source_padded, target_padded)):
-        table = np.moveaxis(np.tensordot(_axis_weights(s, t), table, axes=([1], [axis])), 0, axis)
-    return torch.from_numpy(table.reshape(-1, dim)).to(device=tokens.device, dtype=tokens.dtype)
+    table = tokens.detach().to('cpu', torch.float64).numpy()
+    table = resample_grid_table(table, source, target)
+    return torch.from_numpy(table).to(device=tokens.device, dtype=tokens.dtype)
 
 
 @MODELS.register_module()
