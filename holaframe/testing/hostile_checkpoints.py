@@ -36,8 +36,8 @@ class _HistoryBufferAttr:
 
 
 class _RegistersStatistic:
-    """Unpickles to ``HistoryBuffer.register_statistics(HistoryBuffer.update)``: a process-wide
-    change of MMEngine's statistics methods reachable through ``getattr`` on ``HistoryBuffer``."""
+    """Unpickles to ``HistoryBuffer.register_statistics(HistoryBuffer.update)`` (a process-wide
+    change of MMEngine's statistics methods); needs ``HistoryBuffer`` and ``getattr`` on it."""
 
     def __reduce__(self):
         from mmengine.logging.history_buffer import HistoryBuffer

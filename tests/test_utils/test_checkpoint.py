@@ -223,8 +223,10 @@ def test_converters_refuse_code(hostile, hub_dir, tmp_path):
 
 
 def test_history_buffer_is_not_allowed(tmp_path):
-    """MMEngine's HistoryBuffer is not on the allow-list: a checkpoint cannot reach its class
-    methods (here: registering ``update`` as a process-wide statistics method)."""
+    """MMEngine's HistoryBuffer is not on the allow-list: a checkpoint that reaches for the class
+    (here: to register ``update`` as a process-wide statistics method) is refused, naming it, and
+    the process is unchanged. (torch's own check already kept this payload from running before;
+    what changed is that the class is no longer reachable at all.)"""
     path = write_history_buffer_checkpoint(str(tmp_path / 'hub.pth'))
     methods = dict(HistoryBuffer._statistics_methods)
     try:
