@@ -94,7 +94,7 @@ def make_av_sync_tokens(num_clips: int, length: int = 32, token_dim: int = 16,
 
 def av_sync_hola_cfg(token_dim: int = 16, dim: int = 32, num_heads: int = 4,
                      interaction: bool = True, fusion: bool = True, refiner: bool = True,
-                     rel_pos_distance: Optional[int] = 8) -> dict:
+                     rel_pos_distance: Optional[int] = 8, neck_pos_embed: bool = False) -> dict:
     """Config of the HOLA detector used on the synchrony task.
 
     Per-frame token encoders (:class:`FrameAudioEncoder` for both streams), the variable-length
@@ -110,6 +110,8 @@ def av_sync_hola_cfg(token_dim: int = 16, dim: int = 32, num_heads: int = 4,
         refiner (bool): Keep the pyramid refiner.
         rel_pos_distance (int, optional): Relative time-position bias range of the attention of
             ICI and LGCF (None: position-blind attention).
+        neck_pos_embed (bool): Add the neck's fixed sine-cosine table to both streams (positions
+            in the token values, as in the paper configs).
     """
     pos = dict(rel_pos_distance=rel_pos_distance) if rel_pos_distance is not None else {}
     return dict(
@@ -118,7 +120,7 @@ def av_sync_hola_cfg(token_dim: int = 16, dim: int = 32, num_heads: int = 4,
         audio_encoder=dict(type='FrameAudioEncoder', in_channels=token_dim, embed_dim=dim),
         neck=dict(type='TemporalAlignmentNeck', in_channels_video=dim, in_channels_audio=dim,
                   out_channels=dim, in_length_video=None, in_length_audio=None,
-                  out_length=None, add_pos_embed=False),
+                  out_length=None, add_pos_embed=neck_pos_embed),
         interaction=dict(type='IterativeCrossModalInteraction', dim=dim, num_layers=3,
                          num_heads=num_heads, **pos) if interaction else None,
         fusion=dict(type='LocalGlobalContextualFusion', dim=dim, num_layers=1,

@@ -3,8 +3,8 @@
 The task (``holaframe.testing.av_sync_tokens``) gives each stream the same distribution in real
 and fake clips; only comparing audio and video at the same time step separates them. The full
 path (neck -> ICI -> LGCF -> pyramid refiner -> ClsHead), built through the registry, must
-reach a held-out AUC of 0.95 within a fixed budget of 400 steps (measured: 0.998; the
-position-blind path stays at chance, see docs/hola_model.md).
+reach a held-out AUC of 0.95 within a fixed budget of 300 steps (measured: 0.997-1.000 over
+three seeds; the position-blind path stays at chance, see docs/hola_model.md).
 """
 
 import pytest
@@ -49,8 +49,12 @@ def test_fake_kinds_and_spans():
 
 @pytest.mark.slow
 def test_full_hola_path_learns_av_correspondence_from_clip_labels():
-    torch.set_num_threads(min(2, torch.get_num_threads()))
-    result = train_hola_on_av_sync_tokens(av_sync_hola_cfg(), steps=400, seed=0)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # a 92 k-parameter model: one thread is the fastest
+    try:
+        result = train_hola_on_av_sync_tokens(av_sync_hola_cfg(), steps=300, seed=0)
+    finally:
+        torch.set_num_threads(threads)
     model = result['model']
     for name in ('neck', 'interaction', 'fusion', 'refiner', 'head'):
         assert getattr(model, name) is not None, name

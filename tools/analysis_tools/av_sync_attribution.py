@@ -28,6 +28,8 @@ VARIANTS = {
     'no LGCF': dict(fusion=False),
     'no refiner (mean pooling)': dict(refiner=False),
     'full, position-blind attention': dict(rel_pos_distance=None),
+    'full, sin-cos positions added to the neck outputs instead': dict(rel_pos_distance=None,
+                                                                      neck_pos_embed=True),
 }
 
 

@@ -24,11 +24,11 @@ class RelativePositionBias(nn.Module):
         num_heads (int): Attention heads ``H``.
         max_distance (int): Largest distinguished offset ``R``. Defaults to 16.
         num_groups (int): Token groups with separate tables. Defaults to 1.
-        init_slope (float): Distance penalty of head 0 at initialisation. Defaults to 1.
+        init_slope (float): Distance penalty of head 0 at initialisation. Defaults to 4.
     """
 
     def __init__(self, num_heads: int, max_distance: int = 16, num_groups: int = 1,
-                 init_slope: float = 1.0) -> None:
+                 init_slope: float = 4.0) -> None:
         super().__init__()
         if max_distance < 0 or num_groups < 1:
             raise ValueError(f'relative_position_bias.py: need max_distance >= 0 and '
