@@ -67,7 +67,12 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import torch
 from mmengine.config import DictAction
 
-from holaframe.utils.checkpoint import load_checkpoint_safely, namespace_to_dict, unwrap_state_dict
+from holaframe.utils.checkpoint import (
+    load_checkpoint_safely,
+    namespace_to_dict,
+    set_unsafe_load,
+    unwrap_state_dict,
+)
 
 _TOOL = 'tools/model_converters/avfmae2holaframe.py'
 
@@ -499,11 +504,16 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='video region size in tokens (release: 2,5,10)')
     parser.add_argument('--audio-region-size', type=_ints, metavar='T,F',
                         help='audio region size in tokens (release: 4,4)')
+    parser.add_argument('--unsafe-load', action='store_true',
+                        help='read src with a full pickle load, which can run code: only for a '
+                        'file you trust (default: weights only; src may be a local file or an '
+                        'http(s) URL)')
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    set_unsafe_load(args.unsafe_load)
     try:
         meta = convert_checkpoint(
             args.src, args.dst, config=args.config, cfg_options=args.cfg_options,
