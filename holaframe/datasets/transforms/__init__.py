@@ -11,6 +11,8 @@ from .frame_fake_mask import FrameFakeMask
 from .haar_face_crop import HaarFaceCrop
 from .mouth_crop import MouthCrop
 from .pack_av_inputs import PackAVInputs
+from .perturbations import *  # noqa: F401,F403 (robustness perturbations)
+from .perturbations import __all__ as _perturbations_all
 from .sample_clip_frames import SampleClipFrames
 from .trim_leading_silence import TrimLeadingSilence
 from .uniform_sample_frames import UniformSampleFrames
@@ -26,4 +28,4 @@ __all__ = [
     'PackAVInputs', 'SampleClipFrames', 'TrimLeadingSilence', 'UniformSampleFrames',
     'VideoCenterCrop', 'VideoFlip', 'VideoNormalize', 'VideoRandomCrop', 'VideoResize',
     'kaldi_fbank', 'kaldi_mel_banks', 'frame_windows'
-]
+] + list(_perturbations_all)
