@@ -1,6 +1,6 @@
 """Training-time augmentation: a random protocol perturbation at a random level."""
 
-from typing import Dict, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 from mmcv.transforms import BaseTransform
@@ -20,10 +20,17 @@ class RandomPerturbation(BaseTransform):
     The perturbations are the robustness protocol's transforms (DeeperForensics-1.0's seven
     video distortions and AuViRe's four audio ones, see ``PERTURBATIONS``), so a model trained
     with this augmentation is measured by ``tools/analysis_tools/robustness.py`` on the same
-    degradations. Put it after both ``DecordDecode`` and ``AudioDecode`` (or wrap the pipeline in
-    :class:`WithPerturbation`, which places it there). The draws come from NumPy's global
-    generator, which MMEngine seeds per worker and epoch, so a seeded run is reproducible.
-    ``results['perturbations']`` lists what was applied.
+    degradations. The draws come from NumPy's global generator, which MMEngine seeds per worker
+    and epoch, so a seeded run is reproducible. ``results['random_perturbation']`` records the
+    draw (``name``, ``level``, ``applied``) and ``results['perturbations']`` what was applied.
+
+    **Placement.** A video perturbation belongs right after ``DecordDecode`` (on the whole
+    frame, before crops) and an audio one right after ``AudioDecode``. The transform may appear
+    at both places: the first copy of a sample draws, and the perturbation is applied by the
+    first copy that finds its input (``imgs`` / ``waveform``) decoded, once.
+    :class:`WithPerturbation` (or :func:`insert_after_decoding`) places the copies; a single
+    copy after both decoders also works (video perturbations then see what the transforms
+    between the decoders made of the frames).
 
     Args:
         prob: Probability that a sample is perturbed at all.
@@ -45,13 +52,32 @@ class RandomPerturbation(BaseTransform):
                                                                **self.kwargs.get(name, {}))
                             for name in self.perturbations for level in self.levels}
 
+    @property
+    def modalities(self) -> List[str]:
+        """The modalities of the perturbations drawn from (``video`` first)."""
+        kinds = {PERTURBATIONS[n].modality for n in self.perturbations}
+        return [m for m in ('video', 'audio') if m in kinds]
+
     def transform(self, results: Dict) -> Dict:
-        """Maybe perturb the sample."""
-        if np.random.rand() >= self.prob:
+        """Draw (first copy of the sample) and apply the perturbation once its input exists."""
+        draw = results.get('random_perturbation')
+        if draw is None:
+            draw = dict(name=None, level=None, applied=False)
+            if np.random.rand() < self.prob:
+                draw['name'] = self.perturbations[np.random.randint(len(self.perturbations))]
+                draw['level'] = self.levels[np.random.randint(len(self.levels))]
+            results['random_perturbation'] = draw
+        if draw['name'] is None or draw['applied']:
             return results
-        name = self.perturbations[np.random.randint(len(self.perturbations))]
-        level = self.levels[np.random.randint(len(self.levels))]
-        return self._transforms[(name, level)](results)
+        transform = self._transforms.get((draw['name'], draw['level']))
+        if transform is None:
+            transform = PERTURBATIONS[draw['name']](level=draw['level'],
+                                                    **self.kwargs.get(draw['name'], {}))
+        if ('imgs' if transform.modality == 'video' else 'waveform') not in results:
+            return results  # the copy after the other decoder applies it
+        results = transform(results)
+        draw['applied'] = True
+        return results
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(prob={self.prob}, perturbations={self.perturbations}, '

@@ -8,6 +8,7 @@ from mmcv.transforms import BaseTransform
 from holaframe.registry import TRANSFORMS
 
 from .base_perturbation import BasePerturbation
+from .catalog import PERTURBATIONS, check_perturbation_names
 from .random_perturbation import RandomPerturbation
 
 __all__ = ['WithPerturbation', 'insert_after_decoding', 'VIDEO_DECODERS', 'AUDIO_DECODERS']
@@ -24,23 +25,30 @@ def _type_name(cfg) -> str:
 
 
 def _modalities(cfg) -> List[str]:
-    """What a perturbation config needs decoded: ``['video']``, ``['audio']`` or both."""
+    """What a perturbation config needs decoded: ``['video']``, ``['audio']`` or both (a
+    ``RandomPerturbation``: the modalities of its perturbations)."""
     name = _type_name(cfg)
     cls = TRANSFORMS.get(name)
     if isinstance(cls, type) and issubclass(cls, BasePerturbation):
         return [cls.modality]
     if isinstance(cls, type) and issubclass(cls, RandomPerturbation):
-        return ['video', 'audio']
+        if isinstance(cfg, RandomPerturbation):
+            return cfg.modalities
+        names = check_perturbation_names(cfg.get('perturbations'))
+        kinds = {PERTURBATIONS[n].modality for n in names}
+        return [m for m in ('video', 'audio') if m in kinds]
     raise ValueError(f'{name} is not a perturbation (a BasePerturbation subclass or '
                      'RandomPerturbation)')
 
 
 def insert_after_decoding(pipeline: Sequence, perturbations: Union[dict, Sequence[dict]],
                           source: str = 'the pipeline') -> List:
-    """A copy of ``pipeline`` with each perturbation config right after the decoder(s) it
-    needs: a video perturbation after ``DecordDecode``, an audio one after ``AudioDecode``,
-    ``RandomPerturbation`` after whichever of the two comes last. Several perturbations keep
-    their order.
+    """A copy of ``pipeline`` with each perturbation config right after the decoder it needs.
+
+    A video perturbation goes after ``DecordDecode`` (on the whole decoded frames, before any
+    crop), an audio one after ``AudioDecode``; a ``RandomPerturbation`` drawing from both gets a
+    copy after each decoder (the copies share one draw per sample, see its docstring). After
+    a decoder, perturbations keep the order they are given in.
 
     Args:
         pipeline: Transform configs.
@@ -54,20 +62,18 @@ def insert_after_decoding(pipeline: Sequence, perturbations: Union[dict, Sequenc
     if isinstance(perturbations, dict):
         perturbations = [perturbations]
     for cfg in perturbations:
-        names = [_type_name(t) for t in out]
-        last = -1
         for modality in _modalities(cfg):
+            names = [_type_name(t) for t in out]
             decoders = VIDEO_DECODERS if modality == 'video' else AUDIO_DECODERS
             found = [i for i, n in enumerate(names) if n in decoders]
             if not found:
                 raise ValueError(f'{source}: {_type_name(cfg)} perturbs the {modality} but '
                                  f'the pipeline has no {" or ".join(decoders)}: {names}')
-            last = max(last, found[-1])
-        # After the decoder and after perturbations already placed there.
-        pos = last + 1
-        while pos < len(out) and _is_perturbation(out[pos]):
-            pos += 1
-        out.insert(pos, copy.deepcopy(cfg))
+            # After the decoder and after the perturbations already placed there.
+            pos = found[-1] + 1
+            while pos < len(out) and _is_perturbation(out[pos]):
+                pos += 1
+            out.insert(pos, copy.deepcopy(cfg))
     return out
 
 
