@@ -7,6 +7,7 @@ from .audio_mfcc_segments import AudioMFCCSegments, frame_windows
 from .decord_decode import DecordDecode
 from .decord_init import DecordInit
 from .dense_sample_frames import DenseSampleFrames
+from .face_track_crop import FaceTrackCrop, NoFaceError
 from .frame_fake_mask import FrameFakeMask
 from .haar_face_crop import HaarFaceCrop
 from .mouth_crop import MouthCrop
@@ -24,8 +25,8 @@ from .video_resize import VideoResize
 
 __all__ = [
     'AudioDecode', 'AudioFbank', 'AudioFrameLogMel', 'AudioMFCCSegments', 'DecordDecode',
-    'DecordInit', 'DenseSampleFrames', 'FrameFakeMask', 'HaarFaceCrop', 'MouthCrop',
-    'PackAVInputs', 'SampleClipFrames', 'TrimLeadingSilence', 'UniformSampleFrames',
+    'DecordInit', 'DenseSampleFrames', 'FaceTrackCrop', 'FrameFakeMask', 'HaarFaceCrop',
+    'MouthCrop', 'PackAVInputs', 'SampleClipFrames', 'TrimLeadingSilence', 'UniformSampleFrames',
     'VideoCenterCrop', 'VideoFlip', 'VideoNormalize', 'VideoRandomCrop', 'VideoResize',
-    'kaldi_fbank', 'kaldi_mel_banks', 'frame_windows'
+    'NoFaceError', 'kaldi_fbank', 'kaldi_mel_banks', 'frame_windows'
 ] + list(_perturbations_all)
