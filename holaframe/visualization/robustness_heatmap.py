@@ -47,8 +47,7 @@ def robustness_heatmap_figure(rows: Sequence[str],
     width = 1.2 + 0.75 * len(columns)
     height = 0.9 + 0.38 * len(rows)
     fig = new_figure(width * len(panels), height + 0.4)
-    cmap = matplotlib.colormaps['RdYlGn'].copy()
-    cmap.set_bad('0.85')
+    cmap = matplotlib.colormaps['RdYlGn'].with_extremes(bad='0.85')
     for k, (label, values) in enumerate(panels.items()):
         ax = fig.add_subplot(1, len(panels), k + 1)
         values = np.asarray(values, dtype=np.float64)
