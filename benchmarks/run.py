@@ -65,6 +65,11 @@ BENCHMARKS: Dict[str, dict] = {
         script='profile_inference_forward.py',
         what='the model forward of one clip against its FLOP floor',
         args=[], quick=['--repeats', '1'], default=True),
+    'perturbations': dict(
+        script='bench_perturbations.py',
+        what='robustness perturbations: cost per clip against the clip\'s decode time',
+        args=[], quick=['--num-clips', '1', '--duration', '3', '--levels', '1', '--repeats',
+                        '1'], default=True),
     'auc_vs_time': dict(
         script='bench_auc_vs_time.py',
         what='validation AUC against wall and CPU seconds of a training run (needs data)',

@@ -2,6 +2,7 @@
 
 from typing import Dict
 
+import cv2
 import numpy as np
 
 from holaframe.registry import TRANSFORMS
@@ -32,4 +33,5 @@ class VideoColorContrast(BasePerturbation):
     def perturb(self, data: np.ndarray, results: Dict, rng: np.random.Generator) -> np.ndarray:
         """Scale (T, H, W, 3) uint8 frames (through a 256-entry table: no float copy)."""
         table = (np.arange(256, dtype=np.float32) * np.float32(self.value)).astype(np.uint8)
-        return table[data]
+        t, h, w, c = data.shape
+        return cv2.LUT(data.reshape(t * h, w, c), table).reshape(data.shape)

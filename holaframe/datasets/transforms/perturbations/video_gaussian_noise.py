@@ -8,7 +8,7 @@ import numpy as np
 from holaframe.registry import TRANSFORMS
 
 from .base_perturbation import BasePerturbation
-from .frame_ops import YCRCB_TO_RGB, frame_chunks, to_uint8
+from .frame_ops import YCRCB_TO_RGB, frame_chunks
 
 __all__ = ['VideoGaussianNoise']
 
@@ -23,7 +23,8 @@ class VideoGaussianNoise(BasePerturbation):
     frame goes back to RGB, clipped and truncated to uint8. In 0..255 units the luma noise has a
     standard deviation of ``255 * sqrt(variance) * 255 / 219``: 9.4 at level 1, 66 at level 5.
     Since the conversions are linear, the YCbCr noise is mapped to RGB with OpenCV's YCrCb -> RGB
-    matrix and added to the frames directly (one ``transform`` per chunk of frames).
+    matrix and added to the frames directly (one OpenCV ``transform`` and ``add`` per chunk of
+    frames).
 
     Args:
         level: 0 (identity) or 1..5.
@@ -39,15 +40,16 @@ class VideoGaussianNoise(BasePerturbation):
         """Add the noise to (T, H, W, 3) uint8 RGB frames."""
         std = np.sqrt(float(self.value)) * 255.0
         # Noise on studio-swing values s = (16 + 219 y) / 255 is noise of std * 255 / 219 on the
-        # full-range luma y (224 for the chroma); columns Y, Cr, Cb as the matrix's.
+        # full-range luma y (224 for the chroma); columns Y, Cr, Cb as the matrix's. The -0.5
+        # offset makes OpenCV's rounding to uint8 the protocol's truncation.
         scale = np.array([255.0 / 219.0, 255.0 / 224.0, 255.0 / 224.0], np.float32) * std
-        mix = YCRCB_TO_RGB * scale[None, :]
+        mix = np.concatenate([YCRCB_TO_RGB * scale[None, :], np.full((3, 1), -0.5, np.float32)],
+                             axis=1)
         out = np.empty_like(data)
         for part in frame_chunks(data):
             frames = data[part]
             t, h, w, _ = frames.shape
-            noise = rng.standard_normal((t * h, w, 3), dtype=np.float32)
-            noise = cv2.transform(noise, mix).reshape(frames.shape)
-            noise += frames
-            out[part] = to_uint8(noise)
+            noise = cv2.transform(rng.standard_normal((t * h, w, 3), dtype=np.float32), mix)
+            out[part] = cv2.add(frames.reshape(t * h, w, 3), noise,
+                                dtype=cv2.CV_8U).reshape(frames.shape)
         return out
