@@ -1,5 +1,6 @@
 """Models. Each family lives in its own sub-package; importing this module registers them all."""
 
+from .backbones import *  # noqa: F401,F403
 from .data_preprocessors import *  # noqa: F401,F403
 from .detectors import *  # noqa: F401,F403
 from .encoders import *  # noqa: F401,F403
