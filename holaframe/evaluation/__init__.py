@@ -1,5 +1,11 @@
 """Evaluation: metrics, the challenge submission format, the leading-silence audit."""
 
+from .bootstrap import (
+    bootstrap_ci,
+    bootstrap_indices,
+    bootstrap_video_metrics,
+    paired_bootstrap_difference,
+)
 from .functional import binary_video_metrics, check_binary_labels, rank_auc
 from .leading_silence import file_leading_silence, leading_silence_seconds
 from .metrics import *  # noqa: F401,F403
@@ -8,7 +14,8 @@ from .submission import read_submission, write_submission
 
 __all__ = [
     'VideoMetric', 'SubmissionWriter', 'PredictionWriter', 'ErrorReportWriter',
-    'binary_video_metrics',
+    'binary_video_metrics', 'bootstrap_ci', 'bootstrap_indices', 'bootstrap_video_metrics',
+    'paired_bootstrap_difference',
     'check_binary_labels', 'rank_auc',
     'file_leading_silence', 'leading_silence_seconds', 'read_submission',
     'write_submission'
