@@ -1,0 +1,24 @@
+# C3D (Tran et al., ICCV 2015) at tiny size on the synthetic set (video only: the 16 uniformly
+# sampled frames at 112 px of the synthetic HOLA configs, clip labels only), trained from random
+# weights with their budget (10 epochs, batch 8, AdamW lr 1e-3, cosine). Standard size on AV-
+# Deepfake1M++: c3d_8xb8-30e_avdf1mpp.py. Results: docs/results.md.
+_base_ = [
+    '../_base_/datasets/synthetic_paper.py',
+    '../_base_/schedules/adamw-cosine_10e_from-scratch.py',
+    '../_base_/default_runtime.py',
+]
+model = dict(
+    type='SingleModalityClassifier',
+    modality='video',
+    data_preprocessor=dict(
+        type='AVDataPreprocessor', mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375]),
+    backbone=dict(type='C3D', num_frames=16, img_size=112,
+                  channels=(4, 8, 16, 16, 32, 32, 32, 32), fc_dim=256),
+    head=dict(type='ClsHead'),
+)
+val_evaluator = dict(type='VideoMetric')
+test_evaluator = val_evaluator
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=10),
+    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=1, save_best='video/auc',
+                    rule='greater'))
