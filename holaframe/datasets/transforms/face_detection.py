@@ -49,22 +49,24 @@ class DlibHogFaceDetector:
         self.scale = DLIB_MIN_FACE / float(min_face)
         self._detector = dlib.get_frontal_face_detector()
 
-    def __call__(self, img: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-        """Detect faces in one RGB frame.
+    def __call__(self, img: np.ndarray,
+                 min_face: Optional[int] = None) -> Tuple[np.ndarray, np.ndarray]:
+        """Detect faces in one RGB frame (``min_face`` overrides the detector's).
 
         Returns:
             tuple[np.ndarray, np.ndarray]: Boxes ``(N, 4)`` as ``x0, y0, x1, y1`` in frame
             pixels and their scores ``(N,)``.
         """
+        scale = self.scale if min_face is None else DLIB_MIN_FACE / float(max(min_face, 8))
         gray = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY) if img.ndim == 3 else img
-        if abs(self.scale - 1.0) > 1e-3:
-            interp = cv2.INTER_LINEAR if self.scale > 1 else cv2.INTER_AREA
-            gray = cv2.resize(gray, None, fx=self.scale, fy=self.scale, interpolation=interp)
+        if abs(scale - 1.0) > 1e-3:
+            interp = cv2.INTER_LINEAR if scale > 1 else cv2.INTER_AREA
+            gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=interp)
         rects, scores, _ = self._detector.run(np.ascontiguousarray(gray), 0, self.score_thr)
         if not rects:
             return np.zeros((0, 4), np.float64), np.zeros(0, np.float64)
         boxes = np.array([[r.left(), r.top(), r.right() + 1, r.bottom() + 1] for r in rects],
-                         np.float64) / self.scale
+                         np.float64) / scale
         return boxes, np.asarray(scores, np.float64)
 
     def __repr__(self) -> str:
@@ -99,10 +101,11 @@ class HaarFaceDetector:
             cls._cascade = clf
         return cls._cascade
 
-    def __call__(self, img: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-        """Detect faces in one RGB frame; the score of a box is its number of neighbours."""
+    def __call__(self, img: np.ndarray,
+                 min_face: Optional[int] = None) -> Tuple[np.ndarray, np.ndarray]:
+        """Detect faces in one RGB frame; a box's score is the cascade's last-stage weight."""
         gray = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY) if img.ndim == 3 else img
-        side = (self.min_face, self.min_face)
+        side = (int(min_face or self.min_face), ) * 2
         faces, _, weights = self.cascade().detectMultiScale3(
             gray, 1.1, self.min_neighbors, minSize=side, outputRejectLevels=True)
         if len(faces) == 0:

@@ -27,9 +27,12 @@ class FaceTrackCrop(BaseTransform):
 
     1. ``num_keyframes`` evenly spaced frames of ``imgs`` go through the detector (dlib's HOG
        detector, or the Haar cascade as fallback: :mod:`.face_detection`).
-    2. Detections are linked into tracks by overlap (:func:`.face_tracking.link_tracks`); tracks
-       with fewer than ``min_hits`` detections are dropped as false positives (all tracks are
-       kept when none reaches it). Tracks are ranked by size (total box area over the
+    2. Detections are linked into tracks by overlap (:func:`.face_tracking.link_tracks`). A
+       track counts as a face when one of its detections scores at least ``track_thr`` and it
+       has ``min_hits`` detections; failing that, the tracks with a confident detection, and
+       failing that, those with ``min_hits`` weak detections (a drawn face) are used. Weak
+       textures of a still background that pass ``score_thr`` in every frame so rank below a
+       real face. Tracks are ranked by size (total box area over the
        keyframes: a face seen throughout outranks a brief or intermittent detection),
        largest first.
     3. The chosen track (``track_index``, 0 = largest) is smoothed and interpolated to every
@@ -49,9 +52,11 @@ class FaceTrackCrop(BaseTransform):
     Args:
         detector (str): ``'auto'`` (dlib if installed, else Haar), ``'dlib_hog'`` or ``'haar'``.
         num_keyframes (int): Frames searched for faces (spread over the clip).
-        min_face (int): Smallest face side in pixels of the decoded frames.
+        min_face (int): Smallest face side in pixels of the decoded frames (lowered to a
+            quarter of the short side, at least 20 px, in smaller frames).
         score_thr (float): dlib's detection threshold (below 0: more recall).
         min_hits (int): Detections a track needs to count (capped by the number of keyframes).
+        track_thr (float): Score one detection of a track must reach to make it a sure face.
         margin (float): Crop side over the face box side.
         smooth (int): Moving-average window of the box, in keyframes.
         out_size (int): Side of the crops; 0 (default) uses the median crop side.
@@ -62,8 +67,8 @@ class FaceTrackCrop(BaseTransform):
 
     def __init__(self, detector: str = 'auto', num_keyframes: int = 8,
                  min_face: int = DLIB_MIN_FACE, score_thr: float = -0.3, min_hits: int = 2,
-                 margin: float = 1.3, smooth: int = 3, out_size: int = 0, track_index: int = 0,
-                 on_no_face: str = 'center') -> None:
+                 track_thr: float = 0.0, margin: float = 1.3, smooth: int = 3,
+                 out_size: int = 0, track_index: int = 0, on_no_face: str = 'center') -> None:
         if on_no_face not in NO_FACE_POLICIES:
             raise ValueError(f'face_track_crop.py: on_no_face must be one of {NO_FACE_POLICIES}, '
                              f'got {on_no_face!r}')
@@ -79,6 +84,7 @@ class FaceTrackCrop(BaseTransform):
         self.min_face = int(min_face)
         self.score_thr = float(score_thr)
         self.min_hits = int(min_hits)
+        self.track_thr = float(track_thr)
         self.margin = float(margin)
         self.smooth = int(smooth)
         self.out_size = int(out_size)
@@ -98,10 +104,15 @@ class FaceTrackCrop(BaseTransform):
         """Face tracks of frames ``(T, H, W, 3)``, largest first."""
         t = imgs.shape[0]
         keys = np.unique(np.linspace(0, t - 1, min(self.num_keyframes, t)).round().astype(int))
-        detections = [(int(k), *self.detector(imgs[k])) for k in keys]
+        # In small frames (a 224 px talking-head clip) faces are searched down to a quarter
+        # of the short side when that is below min_face.
+        min_face = min(self.min_face, max(20, min(imgs.shape[1:3]) // 4))
+        detections = [(int(k), *self.detector(imgs[k], min_face)) for k in keys]
         tracks = link_tracks(detections)
         need = min(self.min_hits, len(keys))
-        kept = [tr for tr in tracks if tr.hits >= need] or tracks
+        sure = [tr for tr in tracks if max(tr.scores) >= self.track_thr]
+        kept = ([tr for tr in sure if tr.hits >= need] or sure
+                or [tr for tr in tracks if tr.hits >= need])
         return sorted(kept, key=lambda tr: tr.size, reverse=True), keys
 
     def transform(self, results: Dict) -> Optional[Dict]:

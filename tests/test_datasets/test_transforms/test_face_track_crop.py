@@ -90,7 +90,7 @@ def test_face_leaving_the_frame():
 @pytest.mark.parametrize('policy', ['error', 'center', 'none'])
 def test_no_face(policy):
     frames = np.stack([background(np.random.default_rng(k)) for k in range(4)])
-    crop = FaceTrackCrop(num_keyframes=4, on_no_face=policy, score_thr=0.0)
+    crop = FaceTrackCrop(num_keyframes=4, on_no_face=policy)
     results = dict(imgs=frames.copy(), filename='empty.mp4')
     if policy == 'error':
         with pytest.raises(NoFaceError, match='empty.mp4: no face found in 4 keyframes'):
