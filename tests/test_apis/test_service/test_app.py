@@ -1,0 +1,236 @@
+"""The scoring service over real HTTP: results, every error status, the queue, no kept files."""
+
+import glob
+import os
+import os.path as osp
+import threading
+import time
+
+import numpy as np
+import pytest
+
+pytest.importorskip('fastapi', reason='the serve extra (fastapi, uvicorn, python-multipart)')
+
+from holaframe.apis import init_detector  # noqa: E402
+from holaframe.apis.service import (  # noqa: E402
+    ServiceSettings,
+    VideoScorer,
+    create_app,
+    probe_video,
+    segments_from_scores,
+)
+from holaframe.testing import generate_synthetic_avdf, write_av_clip  # noqa: E402
+from holaframe.testing.service_client import get_json, post_video, running_server  # noqa: E402
+from holaframe.testing.tiny_dense_detector import write_tiny_dense_detector  # noqa: E402
+from holaframe.testing.tiny_detector import write_tiny_detector  # noqa: E402
+
+
+@pytest.fixture(scope='module')
+def assets(tmp_path_factory):
+    root = tmp_path_factory.mktemp('service')
+    data = str(root / 'data')
+    generate_synthetic_avdf(data, 0, 2, 0, 0, num_silent=1, duration_range=(3.0, 3.2),
+                            frame_size=96, silent_size=(96, 160))
+    clips = sorted(glob.glob(f'{data}/val/**/*.mp4', recursive=True))
+    silent = [c for c in clips if 'silent_videos' in c][0]
+    talking = [c for c in clips if 'silent_videos' not in c]
+    cfg, ckpt = write_tiny_detector(str(root), data, subset='val')
+    model = init_detector(cfg, ckpt)
+    noise = str(root / 'noise.mp4')
+    rng = np.random.default_rng(0)
+    write_av_clip(noise, [rng.integers(0, 256, (96, 96, 3), dtype=np.uint8) for _ in range(30)],
+                  None)
+    return dict(root=root, talking=talking, silent=silent, noise=noise, model=model,
+                scorer=VideoScorer(model, identity=dict(config='tiny_hola.py')))
+
+
+@pytest.fixture()
+def tmp_uploads(tmp_path):
+    d = tmp_path / 'uploads'
+    d.mkdir()
+    yield str(d)
+    assert os.listdir(d) == [], 'an upload was kept after its response'
+
+
+def serve(assets, tmp_uploads, scorer=None, **kw):
+    settings = ServiceSettings(tmp_dir=tmp_uploads, **kw)
+    return running_server(create_app(scorer or assets['scorer'], settings))
+
+
+def test_score_multipart_raw_and_chunked(assets, tmp_uploads):
+    with serve(assets, tmp_uploads) as url:
+        status, health = get_json(url + '/healthz')
+        assert status == 200 and health['status'] == 'ok'
+        assert health['limits']['queue_size'] == 4 and not health['limits']['api_key_required']
+        results = []
+        for kw in (dict(), dict(raw=True), dict(chunked=True), dict(raw=True, chunked=True)):
+            status, headers, body = post_video(url + '/v1/score', assets['talking'][0], **kw)
+            assert status == 200, body
+            assert headers['cache-control'] == 'no-store'
+            results.append(body['score'])
+        assert len(set(results)) == 1  # the same video whatever the transfer
+        assert 0.0 <= body['score'] <= 1.0
+        assert body['label'] == ('fake' if body['score'] >= 0.5 else 'real')
+        assert body['threshold'] == 0.5 and body['has_audio'] is True
+        assert body['timeline'] is None and body['segments'] is None
+        assert body['localization']['available'] is False
+        assert 'no temporal localisation head' in body['localization']['note']
+        assert body['face']['crop'].startswith('data:image/jpeg;base64,')
+        assert body['video']['width'] == 96 and body['video']['codec'] == 'h264'
+        assert body['model']['config'] == 'tiny_hola.py'
+        for key in ('upload_s', 'probe_s', 'queue_s', 'decode_s', 'face_s', 'model_s',
+                    'total_s', 'server_overhead_s'):
+            assert body['timings'][key] >= 0
+        status, _, body = post_video(url + '/v1/score', assets['silent'])
+        assert status == 200 and body['has_audio'] is False
+
+
+def test_page(assets, tmp_uploads):
+    from http.client import HTTPConnection
+    with serve(assets, tmp_uploads) as url:
+        conn = HTTPConnection('127.0.0.1', int(url.rsplit(':', 1)[1]))
+        conn.request('GET', '/')
+        resp = conn.getresponse()
+        html = resp.read().decode()
+        assert resp.status == 200 and '<input id="file" type="file"' in html
+        assert "default-src 'none'" in resp.getheader('content-security-policy')
+
+
+def test_413_upload_too_large(assets, tmp_uploads):
+    size = osp.getsize(assets['talking'][0])
+    with serve(assets, tmp_uploads, max_upload_mb=size / 2 / 2**20) as url:
+        for kw in (dict(), dict(raw=True), dict(chunked=True), dict(raw=True, chunked=True)):
+            status, _, body = post_video(url + '/v1/score', assets['talking'][0], **kw)
+            assert status == 413, (kw, body)
+            assert body['error']['code'] == 'upload_too_large'
+
+
+def test_415_not_a_video(assets, tmp_uploads, tmp_path):
+    import cv2
+    png = str(tmp_path / 'still.mp4')  # a PNG named .mp4: the content decides
+    cv2.imwrite(png.replace('.mp4', '.png'), np.zeros((32, 32, 3), np.uint8))
+    os.rename(png.replace('.mp4', '.png'), png)
+    with serve(assets, tmp_uploads) as url:
+        cases = [dict(data=b'just some text, not a video' * 10),
+                 dict(data=b'\x00\x00\x00\x18ftypmp42' + b'\x00' * 64, raw=True),
+                 dict(path=png),
+                 dict(path=assets['talking'][0], raw=True, content_type='text/plain')]
+        for kw in cases:
+            status, _, body = post_video(url + '/v1/score', **kw)
+            assert status == 415, (kw.get('path'), body)
+            assert body['error']['code'] in ('unsupported_media', 'unsupported_content_type')
+
+
+def test_422_limits_and_bad_requests(assets, tmp_uploads):
+    clip = assets['talking'][0]
+    with serve(assets, tmp_uploads, max_duration_s=1.0) as url:
+        status, _, body = post_video(url + '/v1/score', clip)
+        assert status == 422 and body['error']['code'] == 'video_too_long'
+        assert 'limit is 1 s' in body['error']['message']
+    with serve(assets, tmp_uploads, max_side=64) as url:
+        status, _, body = post_video(url + '/v1/score', clip)
+        assert status == 422 and body['error']['code'] == 'resolution_too_high'
+        # A file in a field not named "video" is taken too (the first file of the form).
+        status, _, body = post_video(url + '/v1/score', clip, field='other')
+        assert status == 422 and body['error']['code'] == 'resolution_too_high'
+        status, _, body = post_video(url + '/v1/score?tracks=every', clip)
+        assert status == 422 and body['error']['code'] == 'bad_parameter'
+        status, _, body = post_video(url + '/v1/score', data=b'', raw=True)
+        assert status == 422 and body['error']['code'] == 'empty_upload'
+    strict = VideoScorer(assets['model'], on_no_face='error')
+    with serve(assets, tmp_uploads, scorer=strict) as url:
+        status, _, body = post_video(url + '/v1/score', assets['noise'])
+        assert status == 422 and body['error']['code'] == 'no_face'
+        assert 'no face found' in body['error']['message']
+
+
+def test_422_form_without_file(assets, tmp_uploads):
+    from http.client import HTTPConnection
+    body = (b'--xyz\r\nContent-Disposition: form-data; name="note"\r\n\r\nhello\r\n--xyz--\r\n')
+    with serve(assets, tmp_uploads) as url:
+        conn = HTTPConnection('127.0.0.1', int(url.rsplit(':', 1)[1]))
+        conn.request('POST', '/v1/score', body=body,
+                     headers={'Content-Type': 'multipart/form-data; boundary=xyz'})
+        resp = conn.getresponse()
+        assert resp.status == 422 and b'missing_video' in resp.read()
+
+
+def test_401_api_key(assets, tmp_uploads):
+    clip = assets['talking'][0]
+    with serve(assets, tmp_uploads, api_key='s3cret') as url:
+        for headers in ({}, {'X-API-Key': 'wrong'}, {'Authorization': 'Bearer s3cre'}):
+            status, resp_headers, body = post_video(url + '/v1/score', clip, headers=headers)
+            assert status == 401 and body['error']['code'] == 'unauthorized'
+            assert resp_headers['www-authenticate'] == 'Bearer'
+        for headers in ({'X-API-Key': 's3cret'}, {'Authorization': 'Bearer s3cret'}):
+            status, _, body = post_video(url + '/v1/score', clip, headers=headers)
+            assert status == 200, body
+        assert get_json(url + '/healthz')[1]['limits']['api_key_required'] is True
+
+
+class GatedScorer(VideoScorer):
+    """Scores only once the test opens the gate, so that requests pile up deterministically."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.gate = threading.Event()
+        self.started = threading.Semaphore(0)
+
+    def score(self, *args, **kwargs):
+        self.started.release()
+        assert self.gate.wait(60)
+        return super().score(*args, **kwargs)
+
+
+def test_503_beyond_queue_with_8_concurrent_requests(assets, tmp_uploads):
+    scorer = GatedScorer(assets['model'])
+    results = []
+    lock = threading.Lock()
+    with serve(assets, tmp_uploads, scorer=scorer, workers=1, queue_size=4,
+               retry_after_s=7) as url:
+
+        def call():
+            out = post_video(url + '/v1/score', assets['talking'][0])
+            with lock:
+                results.append(out)
+
+        threads = [threading.Thread(target=call) for _ in range(8)]
+        for t in threads:
+            t.start()
+        assert scorer.started.acquire(timeout=60)  # one request is being scored
+        deadline = time.monotonic() + 60
+        while len(results) < 3 and time.monotonic() < deadline:  # the 3 beyond capacity
+            time.sleep(0.05)
+        health = get_json(url + '/healthz')[1]
+        assert health['in_progress'] == 5 and health['capacity'] == 5
+        scorer.gate.set()
+        for t in threads:
+            t.join(120)
+        assert get_json(url + '/healthz')[1]['rejected'] == 3
+    statuses = sorted(r[0] for r in results)
+    assert statuses == [200] * 5 + [503] * 3
+    for status, headers, body in results:
+        if status == 503:
+            assert headers['retry-after'] == '7' and body['error']['code'] == 'busy'
+        else:
+            assert 0 <= body['score'] <= 1
+
+
+def test_dense_model_timeline_and_segments(assets, tmp_path):
+    cfg, ckpt = write_tiny_dense_detector(str(tmp_path))
+    scorer = VideoScorer(init_detector(cfg, ckpt), threshold=0.5)
+    clip = assets['talking'][0]
+    body = scorer.score(clip, probe_video(clip))
+    tl = body['timeline']
+    assert body['localization']['available'] is True
+    assert len(tl['times']) == len(tl['scores']) == 64
+    assert tl['times'][1] == pytest.approx(0.04)
+    assert body['segments'] == segments_from_scores(tl['times'], tl['scores'], 0.5)
+
+
+def test_segments_from_scores():
+    t = [0.0, 0.04, 0.08, 0.12, 0.16]
+    assert segments_from_scores(t, [0.1, 0.9, 0.8, 0.2, 0.7], 0.5) == [[0.04, 0.12],
+                                                                       [0.16, 0.2]]
+    assert segments_from_scores(t, [0.1] * 5, 0.5) == []
+    assert segments_from_scores([], [], 0.5) == []
