@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Creates ./.venv (if missing) and installs holaframe with its test and docs dependencies.
+# Creates ./.venv (if missing) and installs holaframe with its test and docs dependencies, and
+# Debian's chromium for the browser test when it is missing (as root, with apt-get).
 #
 # torch is installed only when the venv has none: HOLAFRAME_TORCH_SPEC (default torch==2.13.0).
 # For that default pin on a machine without an NVIDIA GPU the PyTorch CPU wheel index
@@ -64,4 +65,22 @@ PYEOF
   fi
 fi
 quiet_pip -e ".[tests,docs]" || exit $?
+# The scoring page's browser test drives Debian's Chromium through Playwright, which never
+# downloads a browser here: install the system package when it is missing (as root with
+# apt-get; the log goes to $LOG_DIR like the pip logs, and a failure stops the script).
+CHROMIUM=${HOLAFRAME_CHROMIUM:-/usr/bin/chromium}
+if [ ! -x "$CHROMIUM" ]; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
+    log="$LOG_DIR/apt-install-chromium.log"
+    echo "installing chromium with apt-get (log: $log)"
+    if ! { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; } \
+        >"$log" 2>&1; then
+      echo "setup_env.sh: 'apt-get install chromium' failed; full log: $log" >&2
+      exit 1
+    fi
+  else
+    echo "setup_env.sh: $CHROMIUM is missing and apt-get cannot install it (not root?): the" \
+      "browser test will fail until Chromium is installed (or HOLAFRAME_CHROMIUM names it)" >&2
+  fi
+fi
 python -c "import holaframe, torch, mmengine; print('holaframe', holaframe.__version__, '| torch', torch.__version__, '| mmengine', mmengine.__version__)"
