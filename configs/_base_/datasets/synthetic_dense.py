@@ -1,6 +1,6 @@
-# The measured learnable recipe (shared/docs/synthetic_learnability.md) on the synthetic set:
-# windows of 64 consecutive frames at the native 25 fps (half of the training windows centred on a
-# fake segment), an 84 x 84 mouth crop, log-mel at 100 Hz grouped 4 per video frame (T, 160), and
+# A dense recipe that a small model learns on the synthetic set (docs/hola_model.md): windows
+# of 64 consecutive frames at the native 25 fps (half of the training windows centred on a fake
+# segment), an 84 x 84 mouth crop, log-mel at 100 Hz grouped 4 per video frame (T, 160), and
 # per-frame labels from `fake_segments`.
 # SEGMENT SUPERVISION: this config uses `fake_segments` (FrameFakeMask and the fake-centred
 # sampling), which the 1M-Deepfakes challenge's video-level rule does not allow. It is for the
