@@ -70,6 +70,12 @@ BENCHMARKS: Dict[str, dict] = {
         what='robustness perturbations: cost per clip against the clip\'s decode time',
         args=[], quick=['--num-clips', '1', '--duration', '3', '--levels', '1', '--repeats',
                         '1'], default=True),
+    'serving': dict(
+        script='bench_serving.py',
+        what='scoring service (tools/serve.py): requests/min, p50/p95 latency, server overhead '
+             'and memory for 10 s clips, fp32 and int8',
+        args=[], quick=['--models', 'tiny', '--precisions', 'fp32', '--requests', '1',
+                        '--warmup', '0', '--num-clips', '1'], default=True),
     'auc_vs_time': dict(
         script='bench_auc_vs_time.py',
         what='validation AUC against wall and CPU seconds of a training run (needs data)',

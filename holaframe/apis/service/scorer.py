@@ -191,13 +191,15 @@ class VideoScorer:
                                        f'searched on {self.face.num_keyframes} frames)'
                                        ) from None
             t1 = time.perf_counter()
+            # The later steps (a mouth crop, resizing) replace item['imgs']: keep the face crop.
+            face_frame = np.asarray(item['imgs'][len(item['imgs']) // 2]).copy()
             data = self.post(item)
             t2 = time.perf_counter()
             score, frames, sample = self._run_model(data)
             t3 = time.perf_counter()
             if score != score:
                 raise ServiceError(500, 'model_nan', 'the model returned NaN for this video')
-            entries.append(self._entry(item, score, frames, sample, info, track))
+            entries.append(self._entry(item, face_frame, score, frames, sample, info, track))
             timings['face_s'] = timings.get('face_s', 0.0) + t1 - t0
             timings['features_s'] = timings.get('features_s', 0.0) + t2 - t1
             timings['model_s'] = timings.get('model_s', 0.0) + t3 - t2
@@ -213,8 +215,8 @@ class VideoScorer:
         body['timings'] = {k: round(v, 4) for k, v in timings.items()}
         return body
 
-    def _entry(self, item: dict, score: float, frames: Optional[np.ndarray], sample,
-               info: VideoInfo, track: int) -> Dict:
+    def _entry(self, item: dict, face_frame: np.ndarray, score: float,
+               frames: Optional[np.ndarray], sample, info: VideoInfo, track: int) -> Dict:
         meta = sample.metainfo
         entry = dict(score=round(score, 6), label='fake' if score >= self.threshold else 'real',
                      threshold=self.threshold,
@@ -232,7 +234,6 @@ class VideoScorer:
             entry['localization'] = dict(available=False, source=None,
                                          note=NO_LOCALIZATION_NOTE)
         if self.face_crop:
-            imgs = item['imgs']
             entry['face'] = dict(
                 found=bool(item.get('face_found')), detector=item.get('face_detector'),
                 track_index=track if item.get('face_found') else None,
@@ -240,7 +241,7 @@ class VideoScorer:
                 tracks=item.get('face_tracks', []),
                 box=[int(v) for v in item['face_box']],
                 visible_fraction=round(float(np.mean(item['face_visible'])), 3),
-                crop=_jpeg_data_url(np.asarray(imgs[len(imgs) // 2])))
+                crop=_jpeg_data_url(face_frame))
         else:
             entry['face'] = None
         return entry
