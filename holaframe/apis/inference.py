@@ -15,7 +15,8 @@ from holaframe.utils.checkpoint import load_weights
 
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v', '.flv', '.mpg', '.mpeg')
 
-#: Transforms after which ``HaarFaceCrop`` is inserted (frames decoded, not yet resized).
+#: Transforms after which ``FaceTrackCrop`` is inserted (frames decoded, not yet resized).
+_FACE_CROPS = ('FaceTrackCrop', 'HaarFaceCrop')
 _DECODERS = ('DecordDecode', )
 
 #: Values of ``init_detector(quantize=...)``.
@@ -89,11 +90,12 @@ def init_detector(config: Union[str, Config],
 
 
 def test_pipeline_cfg(cfg: Config, face_crop: bool = False) -> List[dict]:
-    """The config's test pipeline, optionally with ``HaarFaceCrop`` after frame decoding.
+    """The config's test pipeline, optionally with ``FaceTrackCrop`` after frame decoding.
 
     Args:
         cfg (Config): A detector config with ``test_dataloader`` (or ``test_pipeline``).
-        face_crop (bool): Crop a square around the largest face (in-the-wild videos).
+        face_crop (bool): Track faces and crop every frame around the largest one
+            (in-the-wild videos; dlib's HOG detector, or the Haar cascade without dlib).
     """
     if cfg.get('test_dataloader') is not None:
         pipeline = cfg.test_dataloader.dataset.pipeline
@@ -103,11 +105,11 @@ def test_pipeline_cfg(cfg: Config, face_crop: bool = False) -> List[dict]:
         raise KeyError('The config has neither test_dataloader.dataset.pipeline nor '
                        'test_pipeline: cannot prepare videos for inference.')
     pipeline = [dict(t) if isinstance(t, dict) else t for t in copy.deepcopy(pipeline)]
-    if face_crop and not any(t.get('type') == 'HaarFaceCrop' for t in pipeline):
+    if face_crop and not any(t.get('type') in _FACE_CROPS for t in pipeline):
         pos = [i for i, t in enumerate(pipeline) if t.get('type') in _DECODERS]
         if not pos:
             raise ValueError(f'face_crop needs one of {_DECODERS} in the test pipeline.')
-        pipeline.insert(pos[0] + 1, dict(type='HaarFaceCrop'))
+        pipeline.insert(pos[0] + 1, dict(type='FaceTrackCrop'))
     return pipeline
 
 
