@@ -22,7 +22,8 @@ class C3D(nn.Module):
 
     Standard size and input: 16 RGB frames at 112 x 112 (the crop the paper trains on); fc6
     then reads 512 x 1 x 4 x 4 = 8192 values. The paper states no parameter count; the count
-    here (pinned in the tests, 78.0 M without fc8) follows from Fig. 3.
+    here (pinned in the tests, 78.0 M without fc8) follows from Fig. 3. The network has no
+    batch norm, so its weights start from He initialisation.
 
     Args:
         in_channels (int): Input planes. Defaults to 3.
@@ -58,6 +59,12 @@ class C3D(nn.Module):
             nn.Linear(c[-1] * t * s * s, fc_dim), nn.ReLU(inplace=True), nn.Dropout(dropout),
             nn.Linear(fc_dim, fc_dim), nn.ReLU(inplace=True), nn.Dropout(dropout))
         self.out_channels = fc_dim
+        # He initialisation: without batch norm, PyTorch's default init shrinks the signal
+        # through eight convolutions until every ReLU is off (no gradient at all).
+        for m in self.modules():
+            if isinstance(m, (nn.Conv3d, nn.Linear)):
+                nn.init.kaiming_normal_(m.weight, nonlinearity='relu')
+                nn.init.zeros_(m.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """fc7 features of a clip batch.
