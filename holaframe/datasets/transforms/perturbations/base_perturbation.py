@@ -23,7 +23,9 @@ class BasePerturbation(BaseTransform):
     ``AudioDecode``), :attr:`levels` (the protocol's parameter at levels 1..5) and
     :attr:`parameter` (what that parameter is, for tables and messages), and implement
     :meth:`perturb`. Level 0 returns the sample unchanged (bit-exact); the output always has the
-    input's shape and dtype.
+    input's shape and dtype. Frames the sampler decoded more than once (a short clip padded by
+    repeating its last frame) are perturbed once, as the protocol perturbs each frame of the
+    file once, and stay identical copies.
 
     **Seeding.** With ``seed=None`` (training) the random draws come from NumPy's global
     generator, which MMEngine seeds per worker and epoch. With an integer ``seed`` (evaluation)
@@ -97,7 +99,7 @@ class BasePerturbation(BaseTransform):
             if self.modality == 'audio':
                 out = self._perturb_audio(data, results)
             else:
-                out = self.perturb(data, results, self.rng(results))
+                out = self._perturb_video(data, results)
         except BadSampleError:
             raise
         except Exception as e:  # any failure of one clip: name it, the dataset records it
@@ -110,6 +112,19 @@ class BasePerturbation(BaseTransform):
         results[key] = out
         results.setdefault('perturbations', []).append((self.name, self.level))
         return results
+
+    def _perturb_video(self, frames: np.ndarray, results: Dict) -> np.ndarray:
+        """Perturb each distinct decoded frame once (in frame-index order) and repeat the
+        result where the sampler repeated the frame (``frame_inds``)."""
+        rng = self.rng(results)
+        inds = results.get('frame_inds')
+        if inds is not None and len(inds) == frames.shape[0]:
+            _, first, inverse = np.unique(np.asarray(inds).reshape(-1), return_index=True,
+                                          return_inverse=True)
+            inverse = inverse.reshape(-1)
+            if first.size < frames.shape[0] and np.array_equal(frames, frames[first][inverse]):
+                return self.perturb(np.ascontiguousarray(frames[first]), results, rng)[inverse]
+        return self.perturb(frames, results, rng)
 
     def _perturb_audio(self, wave: np.ndarray, results: Dict) -> np.ndarray:
         """Perturb the decoded part of the waveform (``audio_window`` when set); a silent

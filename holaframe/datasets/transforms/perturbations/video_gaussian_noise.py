@@ -24,7 +24,9 @@ class VideoGaussianNoise(BasePerturbation):
     standard deviation of ``255 * sqrt(variance) * 255 / 219``: 9.4 at level 1, 66 at level 5.
     Since the conversions are linear, the YCbCr noise is mapped to RGB with OpenCV's YCrCb -> RGB
     matrix and added to the frames directly (one OpenCV ``transform`` and ``add`` per chunk of
-    frames).
+    frames). The normal draws are OpenCV's ``randn`` (its per-thread generator, seeded from the
+    clip's generator: the drawing dominates the cost, and OpenCV's is about 4x faster than
+    NumPy's).
 
     Args:
         level: 0 (identity) or 1..5.
@@ -45,11 +47,16 @@ class VideoGaussianNoise(BasePerturbation):
         scale = np.array([255.0 / 219.0, 255.0 / 224.0, 255.0 / 224.0], np.float32) * std
         mix = np.concatenate([YCRCB_TO_RGB * scale[None, :], np.full((3, 1), -0.5, np.float32)],
                              axis=1)
+        # OpenCV's generator (about 4x faster than NumPy's normal draws on one core; per thread),
+        # seeded from the clip's generator.
+        cv2.setRNGSeed(int(rng.integers(0, 2**31 - 1)))
         out = np.empty_like(data)
         for part in frame_chunks(data):
             frames = data[part]
             t, h, w, _ = frames.shape
-            noise = cv2.transform(rng.standard_normal((t * h, w, 3), dtype=np.float32), mix)
+            noise = np.empty((t * h, w, 3), np.float32)
+            cv2.randn(noise, (0.0, 0.0, 0.0), (1.0, 1.0, 1.0))
+            noise = cv2.transform(noise, mix)
             out[part] = cv2.add(frames.reshape(t * h, w, 3), noise,
                                 dtype=cv2.CV_8U).reshape(frames.shape)
         return out

@@ -18,12 +18,13 @@ class VideoH264Compression(BasePerturbation):
 
     DeeperForensics-1.0 (Jiang et al., CVPR 2020), distortion ``VC``: the video is re-encoded
     with FFmpeg's default H.264 encoder (libx264, preset ``medium``, 4:2:0) at the constant rate
-    factors 30, 32, 35, 38, 40 for levels 1..5 (larger is stronger). Here the frames the pipeline
-    decoded are encoded as consecutive frames at the clip's ``avg_fps`` (25 when unknown) in
-    memory and decoded again with FFmpeg's H.264 decoder; odd frame sides are padded by
-    replicating the last row / column for the encoder and cropped back. x264's macroblock-tree
-    rate control is turned off (``mbtree=0``): with it, the PyAV build gives a different
-    bitstream on every run of the same input, and the perturbation must be reproducible.
+    factors 30, 32, 35, 38, 40 for levels 1..5 (larger is stronger). Here the distinct frames the
+    pipeline decoded are encoded in frame order as consecutive frames at the clip's ``avg_fps``
+    (25 when unknown) in memory and decoded again with FFmpeg's H.264 decoder; odd frame sides
+    are padded by replicating the last row / column for the encoder and cropped back. x264's
+    macroblock-tree rate control is turned off (``mbtree=0``): with it, the PyAV build gives a
+    different bitstream on every run of the same input, and the perturbation must be
+    reproducible.
 
     With a sparse frame sampler (e.g. ``UniformSampleFrames``) the encoder sees the sampled
     frames as one continuous shot, so motion between them is larger than in the source video;

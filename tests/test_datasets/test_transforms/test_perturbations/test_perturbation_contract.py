@@ -103,3 +103,16 @@ def test_a_failure_names_the_clip_perturbation_and_level():
     tiny = clip_results(height=6, width=6)  # too small for 8 x 8 blocks
     with pytest.raises(BadSampleError, match=r'/data/real/clip_0.mp4: block_occlusion level 2'):
         PERTURBATIONS['block_occlusion'](level=2, seed=0)(tiny)
+
+
+@pytest.mark.parametrize('name', [n for n, c in PERTURBATIONS.items() if c.modality == 'video'])
+def test_repeated_frames_are_perturbed_once_and_stay_copies(name):
+    """A short clip padded with its last frame: the padding is a copy of the perturbed frame."""
+    base = clip_results(frames=4)
+    inds = [0, 1, 2, 3, 3, 3]
+    base['imgs'] = base['imgs'][inds]
+    base['frame_inds'] = np.array(inds)
+    out = PERTURBATIONS[name](level=5, seed=0)(copy.deepcopy(base))['imgs']
+    assert out.shape == base['imgs'].shape
+    assert np.array_equal(out[3], out[4]) and np.array_equal(out[3], out[5])
+    assert not np.array_equal(out[3], base['imgs'][3])
