@@ -122,7 +122,9 @@ class BasePerturbation(BaseTransform):
             _, first, inverse = np.unique(np.asarray(inds).reshape(-1), return_index=True,
                                           return_inverse=True)
             inverse = inverse.reshape(-1)
-            if first.size < frames.shape[0] and np.array_equal(frames, frames[first][inverse]):
+            repeats = np.flatnonzero(first[inverse] != np.arange(frames.shape[0]))
+            if repeats.size and all(np.array_equal(frames[i], frames[first[inverse[i]]])
+                                    for i in repeats):
                 return self.perturb(np.ascontiguousarray(frames[first]), results, rng)[inverse]
         return self.perturb(frames, results, rng)
 
