@@ -1,7 +1,7 @@
 """DeeperForensics-1.0 video compression (VC): an H.264 re-encode at a constant rate factor."""
 
 import fractions
-from typing import Dict
+from typing import Dict, Optional
 
 import numpy as np
 
@@ -43,7 +43,7 @@ class VideoH264Compression(BasePerturbation):
     levels = (30, 32, 35, 38, 40)
     parameter = 'x264 CRF'
 
-    def __init__(self, level: int = 3, seed=None, preset: str = 'medium',
+    def __init__(self, level: int = 3, seed: Optional[int] = None, preset: str = 'medium',
                  threads: int = 1) -> None:
         super().__init__(level, seed)
         if int(threads) < 1:

@@ -1,6 +1,6 @@
 """DeeperForensics-1.0 JPEG compression (JPEG): down- and up-sampling, or the real codec."""
 
-from typing import Dict
+from typing import Dict, Optional
 
 import cv2
 import numpy as np
@@ -38,7 +38,8 @@ class VideoJPEGCompression(BasePerturbation):
     parameter = 'down-sampling factor'
     qualities = (25, 18, 15, 10, 7)
 
-    def __init__(self, level: int = 3, seed=None, codec: bool = False) -> None:
+    def __init__(self, level: int = 3, seed: Optional[int] = None,
+                 codec: bool = False) -> None:
         super().__init__(level, seed)
         self.codec = bool(codec)
 
