@@ -46,7 +46,8 @@ class FaceTrackCrop(BaseTransform):
     keeps the frames unchanged. ``face_found`` tells which case happened.
 
     Added keys: ``face_found``, ``face_detector``, ``face_tracks`` (summary of each track,
-    largest first), ``num_face_tracks``, ``face_track_index``, ``face_boxes`` (``(T, 4)`` crop
+    largest first: detections, first and last detected frame of the video, median box, mean
+    score), ``num_face_tracks``, ``face_track_index``, ``face_boxes`` (``(T, 4)`` crop
     squares in frame pixels), ``face_visible`` (``(T,)``), ``face_box`` (median square).
 
     Args:
@@ -121,7 +122,13 @@ class FaceTrackCrop(BaseTransform):
         t, h, w = imgs.shape[:3]
         tracks, keys = self.find_tracks(imgs)
         results['face_detector'] = self.detector.name
-        results['face_tracks'] = [tr.summary() for tr in tracks]
+        summaries = [tr.summary() for tr in tracks]
+        inds = np.asarray(results.get('frame_inds', []), np.int64).reshape(-1)
+        if inds.size == t:  # positions in imgs -> frame numbers of the video
+            for summary in summaries:
+                summary['first_frame'] = int(inds[summary['first_frame']])
+                summary['last_frame'] = int(inds[summary['last_frame']])
+        results['face_tracks'] = summaries
         results['num_face_tracks'] = len(tracks)
         if not tracks:
             results['face_found'] = False
