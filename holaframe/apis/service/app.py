@@ -10,6 +10,7 @@ is ready, whatever happened; nothing a user sends is kept.
 import asyncio
 import contextlib
 import hmac
+import logging
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -26,6 +27,8 @@ from .settings import ServiceSettings
 from .upload import receive_upload
 
 __all__ = ['create_app']
+
+logger = logging.getLogger('holaframe.service')
 
 #: Headers of every JSON answer: results are never cached by a proxy or browser.
 NO_STORE = {'Cache-Control': 'no-store'}
@@ -85,6 +88,14 @@ def create_app(scorer: VideoScorer, settings: Optional[ServiceSettings] = None) 
     async def _service_error(request: Request, exc: ServiceError) -> JSONResponse:
         return JSONResponse(exc.to_json(), status_code=exc.status,
                             headers={**NO_STORE, **exc.headers})
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # The message may name server paths: it goes to the server's log, not to the client.
+        logger.exception('unexpected error while serving %s', request.url.path)
+        err = ServiceError(500, 'internal_error', f'the server failed ({type(exc).__name__}); '
+                           f'the video was not kept')
+        return JSONResponse(err.to_json(), status_code=500, headers=NO_STORE)
 
     def check_key(request: Request) -> None:
         if key is None:

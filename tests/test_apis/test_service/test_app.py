@@ -234,3 +234,38 @@ def test_segments_from_scores():
                                                                        [0.16, 0.2]]
     assert segments_from_scores(t, [0.1] * 5, 0.5) == []
     assert segments_from_scores([], [], 0.5) == []
+
+
+def test_every_face_track_is_scored_on_request(assets, tmp_path):
+    pytest.importorskip('skimage', reason='scikit-image (tests extra) ships the photograph')
+    from holaframe.datasets.transforms.face_detection import dlib_available
+    from holaframe.testing.face_scenes import moving_face_clip
+    if not dlib_available():
+        pytest.skip('dlib-bin is an install requirement on x86_64 Linux only')
+    frames, _ = moving_face_clip(np.random.default_rng(3), [
+        dict(start=(350, 360), end=(420, 380), face_px=150),
+        dict(start=(950, 300), end=(900, 330), face_px=75)], num_frames=16)
+    clip = str(tmp_path / 'two_faces.mp4')
+    write_av_clip(clip, list(frames), None)
+    scorer = VideoScorer(assets['model'])
+    info = probe_video(clip)
+    single = scorer.score(clip, info)
+    assert single['tracks'] is None and single['face']['num_tracks'] >= 2
+    every = scorer.score(clip, info, all_tracks=True)
+    tracks = every['tracks']
+    assert len(tracks) == min(single['face']['num_tracks'], scorer.max_tracks)
+    assert [t['face']['track_index'] for t in tracks] == list(range(len(tracks)))
+    assert every['score'] == tracks[0]['score'] == single['score']
+    assert len({tuple(t['face']['box']) for t in tracks}) == len(tracks)
+    assert every['has_audio'] is False
+
+
+def test_500_is_json(assets, tmp_uploads):
+    class Broken(VideoScorer):
+        def score(self, *args, **kwargs):
+            raise RuntimeError('/secret/path exploded')
+
+    with serve(assets, tmp_uploads, scorer=Broken(assets['model'])) as url:
+        status, _, body = post_video(url + '/v1/score', assets['talking'][0])
+    assert status == 500 and body['error']['code'] == 'internal_error'
+    assert '/secret/path' not in body['error']['message']
