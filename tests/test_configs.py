@@ -83,9 +83,11 @@ def test_config_loads_and_builds(path):
 MODEL_CONFIGS = [p for p in CONFIGS if '_base_' not in p.parts
                  and 'model' in Config.fromfile(str(p), import_custom_modules=False)]
 # Base-size models (about 100 M parameters) take seconds per forward on 2 CPU cores; so do the
-# AVF-MAE++ base/large/huge ones (192-545 M).
+# AVF-MAE++ base/large/huge ones (192-545 M) and the standard-size Table 1 baselines (6-121 M).
 MODEL_PARAMS = [pytest.param(p, marks=pytest.mark.slow) if 'vit-base' in p.name
-                or 'pretrain_avmae' in p.name or 'avfmae' in p.name else p for p in MODEL_CONFIGS]
+                or 'pretrain_avmae' in p.name or 'avfmae' in p.name
+                or (p.parent.name == 'baselines' and 'avdf1mpp' in p.name) else p
+                for p in MODEL_CONFIGS]
 
 
 @pytest.mark.parametrize('path', MODEL_PARAMS, ids=_ids(MODEL_CONFIGS))
