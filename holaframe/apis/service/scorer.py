@@ -23,6 +23,7 @@ from mmengine.dataset import Compose, pseudo_collate
 from mmengine.registry import DefaultScope
 
 from holaframe.datasets.transforms import FaceTrackCrop, NoFaceError
+from holaframe.datasets.transforms.face_detection import build_face_detector
 
 from ..inference import test_pipeline_cfg
 from .errors import ServiceError
@@ -122,10 +123,23 @@ class VideoScorer:
             self.pre = Compose(pipeline[:pos[0] + 1])
             self.post = Compose(pipeline[pos[0] + 1:])
         self.face = FaceTrackCrop(detector=face_detector, on_no_face=on_no_face)
+        self._local = threading.local()  # one detector per worker thread (see _face_crop)
         self.localizes = getattr(model, 'aux_head', None) is not None
         self._frame_logits = threading.local()
         if self.localizes:
             model.aux_head.register_forward_hook(self._keep_frame_logits)
+
+    def _face_crop(self, track: int) -> FaceTrackCrop:
+        """``self.face`` for ``track``, with this thread's own detector (OpenCV's cascade and
+        dlib's detector are not documented as safe to share between threads)."""
+        detector = getattr(self._local, 'detector', None)
+        if detector is None:
+            detector = self._local.detector = build_face_detector(
+                self.face.detector_name, self.face.min_face, self.face.score_thr)
+        face = copy.copy(self.face)
+        face.track_index = track
+        face._detector = detector
+        return face
 
     def _keep_frame_logits(self, module, args, output) -> None:
         self._frame_logits.value = output.detach().float().cpu()
@@ -179,14 +193,12 @@ class VideoScorer:
             t0 = time.perf_counter()
             item = dict(decoded)
             if self.face_crop:
-                face = copy.copy(self.face)
-                face.track_index = track
-                face._detector = self.face.detector
+                face = self._face_crop(track)
                 try:
                     item = face(item)
                 except NoFaceError:
                     raise ServiceError(422, 'no_face',
-                                       f'no face found in the video ({self.face.detector.name} '
+                                       f'no face found in the video ({face.detector.name} '
                                        f'detector, faces of at least {self.face.min_face} px '
                                        f'searched on {self.face.num_keyframes} frames)'
                                        ) from None
