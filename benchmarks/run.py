@@ -42,6 +42,12 @@ BENCHMARKS: Dict[str, dict] = {
         script='bench_train_step.py',
         what='HOLA detector training step (16 x 224 px, MFCC): samples/s, MFU, peak RSS',
         args=[], quick=['--sizes', 'tiny', '--steps', '1', '--warmup', '0'], default=True),
+    'baselines_train_step': dict(
+        script='bench_baselines_train_step.py',
+        what='training-step MFU of the two largest Table 1 baselines (TimeSformer, CNN14) at '
+             'standard size next to HOLA base',
+        args=[], quick=['--models', 'cnn14', '--steps', '1', '--warmup', '0', '--batch-size',
+                        '1'], default=True),
     'pretrain_step': dict(
         script='bench_pretrain_step.py',
         what='AV-MAE pre-training step with and without dual masking: step time, MFU',
