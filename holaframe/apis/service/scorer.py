@@ -235,6 +235,11 @@ class VideoScorer:
                      has_audio=bool(meta.get('has_audio', info.has_audio)))
         if frames is not None:
             times = self._times(meta, len(frames), info.fps)
+            # A clip shorter than the sampled window is padded with repeated frames: one score
+            # per video frame is kept (num_valid_frames of DenseSampleFrames).
+            valid = int(meta.get('num_valid_frames') or len(frames))
+            if len(frames) == len(meta.get('frame_inds', ())) and 0 < valid < len(frames):
+                frames, times = frames[:valid], times[:valid]
             scores = [round(float(v), 5) for v in frames]
             entry['timeline'] = dict(times=times, scores=scores)
             entry['segments'] = segments_from_scores(times, scores, self.threshold)

@@ -223,9 +223,17 @@ def test_dense_model_timeline_and_segments(assets, tmp_path):
     body = scorer.score(clip, probe_video(clip))
     tl = body['timeline']
     assert body['localization']['available'] is True
+    # The 64-frame window of a 3.0-3.2 s clip: every position is a real frame.
     assert len(tl['times']) == len(tl['scores']) == 64
     assert tl['times'][1] == pytest.approx(0.04)
     assert body['segments'] == segments_from_scores(tl['times'], tl['scores'], 0.5)
+    # A window longer than the clip: the repeated frames are left out of the timeline.
+    long_window = VideoScorer(init_detector(cfg, ckpt, cfg_options={
+        'test_pipeline.1.clip_len': 120}))
+    tl = long_window.score(clip, probe_video(clip))['timeline']
+    frames = probe_video(clip).duration_s * 25
+    assert abs(len(tl['times']) - frames) <= 1 and len(tl['scores']) == len(tl['times'])
+    assert tl['times'] == sorted(set(tl['times']))
 
 
 def test_segments_from_scores():
