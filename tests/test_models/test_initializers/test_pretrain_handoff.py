@@ -14,7 +14,7 @@ from holaframe.engine.runner import build_runner
 from holaframe.registry import MODELS
 from holaframe.utils import register_all_modules
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 PRETRAIN_CFG = REPO / 'configs' / 'avmae' / 'avmae_vit-nano_1xb4-20e_synthetic.py'
 FINETUNE_CFG = REPO / 'configs' / 'hola' / 'hola_vit-nano_1xb8-10min_synthetic.py'
 

@@ -15,7 +15,7 @@ import torch
 from holaframe.registry import MODELS
 from holaframe.utils import register_all_modules
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 FIXTURE = Path(os.environ.get('HOLAFRAME_HICMAE_FIXTURE',
                               REPO / 'tests' / 'data' / 'hicmae_tiny_golden.pt'))
 ATOL = 1e-5

@@ -136,7 +136,7 @@ def test_base_config_has_the_shape_of_hicmae_b():
 
     from mmengine.config import Config
     cfg = Config.fromfile(
-        str(Path(__file__).resolve().parents[2] / 'configs/_base_/models/avmae_vit-base.py'))
+        str(Path(__file__).resolve().parents[3] / 'configs/_base_/models/avmae_vit-base.py'))
     register_all_modules(init_default_scope=True)  # the data preprocessor is looked up by scope
     model = MODELS.build(cfg.model)
     state = model.state_dict()

@@ -11,7 +11,7 @@ from mmengine.optim import build_optim_wrapper
 from holaframe.registry import DATASETS, MODELS
 from holaframe.utils import register_all_modules
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 CFG = REPO / 'configs' / 'avmae' / 'avmae_vit-nano_1xb4-20e_synthetic.py'
 SIZE = 32  # frames shrunk from the config's 64 px to keep the test short (grid 8 x 2 x 2)
 STEPS, LR, WARMUP = 100, 5e-3, 5

@@ -18,7 +18,7 @@ from holaframe.models.encoders import AudioViTEncoder, VideoViTEncoder
 from holaframe.models.fusion import HiCMAEFusionEncoder
 from holaframe.models.heads import HiCMAEClsHead
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 FIXTURE = os.environ.get('HOLAFRAME_HICMAE_FIXTURE',
                          osp.join(REPO_ROOT, 'tests', 'data', 'hicmae_tiny_golden.pt'))
 TOL = 1e-5
