@@ -11,6 +11,7 @@ from .layers import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .maskers import *  # noqa: F401,F403
 from .necks import *  # noqa: F401,F403
+from .postprocessors import *  # noqa: F401,F403
 from .pretrainers import *  # noqa: F401,F403
 from .refiners import *  # noqa: F401,F403
 

@@ -289,20 +289,41 @@ def _rand_id(rng: np.random.Generator, n: int) -> str:
 
 
 def _choose_segments(rng: np.random.Generator, words: List[Tuple[int, int]],
-                     num_frames: int) -> List[Tuple[int, int, int, int]]:
+                     num_frames: int, segment_range: Optional[Tuple[float, float]] = None
+                     ) -> List[Tuple[int, int, int, int]]:
     """Pick 1-3 words of 0.2-0.6 s starting after 0.5 s.
+
+    Args:
+        rng: Generator of the pair.
+        words: (first sample, end sample) of each word.
+        num_frames: Frames of the clip.
+        segment_range: Optional (start, end) in seconds that every edit must lie in (negative
+            values count from the end of the clip); None places edits anywhere.
 
     Returns:
         (first frame, end frame, first sample, end sample) of each edited word; the frame span
         (the metadata segment) covers the word's samples.
     """
+    lo_f, hi_f = 0, num_frames
+    if segment_range is not None:
+        lo_s, hi_s = (float(x) + (num_frames / FPS if float(x) < 0 else 0.0)
+                      for x in segment_range)
+        lo_f, hi_f = int(np.ceil(lo_s * FPS)), int(np.floor(hi_s * FPS))
     cands = []
     for s, e in words:
         f0, f1 = s // SAMPLES_PER_FRAME, -(-e // SAMPLES_PER_FRAME)
-        if f0 >= int(0.5 * FPS) and 5 <= f1 - f0 <= 15 and f1 <= num_frames - 2:
+        if f0 >= int(0.5 * FPS) and 5 <= f1 - f0 <= 15 and f1 <= num_frames - 2 and (
+                segment_range is None or (f0 >= lo_f and f1 <= hi_f)):
             cands.append((f0, f1, s, e))
-    if not cands:  # forced edit in the middle of the clip (rare)
-        f0 = max(num_frames // 2 - 4, int(0.5 * FPS))
+    if not cands:  # forced edit in the middle of the clip (rare) or of the range
+        if segment_range is None:
+            f0 = max(num_frames // 2 - 4, int(0.5 * FPS))
+        else:
+            last = min(hi_f, num_frames - 2)
+            if last - max(lo_f, int(0.5 * FPS)) < 8:
+                raise ValueError(f'synthetic_avdf.py: segment_range {segment_range} leaves no '
+                                 f'room for an 8-frame edit in a clip of {num_frames} frames')
+            f0 = max((max(lo_f, int(0.5 * FPS)) + last) // 2 - 4, lo_f, int(0.5 * FPS))
         cands = [(f0, f0 + 8, f0 * SAMPLES_PER_FRAME, (f0 + 8) * SAMPLES_PER_FRAME)]
     k = min(int(rng.integers(1, 4)), len(cands))
     idx = np.sort(rng.choice(len(cands), k, replace=False))
@@ -310,7 +331,8 @@ def _choose_segments(rng: np.random.Generator, words: List[Tuple[int, int]],
 
 
 def _make_pair(rng: np.random.Generator, duration: float, modify_type: str,
-               size: Tuple[int, int]) -> Dict:
+               size: Tuple[int, int],
+               segment_range: Optional[Tuple[float, float]] = None) -> Dict:
     """Synthesise the real clip and its edited version (``modify_type``) of one original."""
     num_frames = int(round(duration * FPS))
     n = num_frames * SAMPLES_PER_FRAME
@@ -325,7 +347,7 @@ def _make_pair(rng: np.random.Generator, duration: float, modify_type: str,
     params = _face_params(rng)
     eye = _blinks(rng, num_frames)
 
-    segs = _choose_segments(rng, words, num_frames)
+    segs = _choose_segments(rng, words, num_frames, segment_range)
     fake_speech = speech.copy()
     alt_speech = speech.copy()
     for f0_, f1_, s, e in segs:
@@ -384,7 +406,8 @@ def _meta(file: str, original: Optional[str], split: str, modify_type: str, segm
 
 def _generate_subset(root: str, subset: str, num: int, num_silent: int, seed: int,
                      duration_range: Tuple[float, float], frame_size: int,
-                     silent_size: Tuple[int, int], bar=None) -> List[Dict]:
+                     silent_size: Tuple[int, int], bar=None,
+                     segment_range: Optional[Tuple[float, float]] = None) -> List[Dict]:
     sub_id = SUBSETS.index(subset)
     split = 'test' if subset.startswith('test') else subset
     out = []
@@ -396,7 +419,7 @@ def _generate_subset(root: str, subset: str, num: int, num_silent: int, seed: in
         folder = f'{src}/id{int(rng.integers(10000, 99999)):05d}/{_rand_id(rng, 11)}/{i:05d}'
         duration = float(rng.uniform(*duration_range))
         modify_type = types[int(rng.integers(3))]
-        pair = _make_pair(rng, duration, modify_type, (frame_size, frame_size))
+        pair = _make_pair(rng, duration, modify_type, (frame_size, frame_size), segment_range)
         real_file = f'{folder}/real.mp4'
         fake_file = f'{folder}/{_FAKE_NAMES[modify_type]}'
         am = _AUDIO_MODELS[int(rng.integers(2))] if modify_type != 'visual_modified' else ''
@@ -432,7 +455,9 @@ def generate_synthetic_avdf(root: str, num_train: int, num_val: int, num_testA: 
                             duration_range: Tuple[float, float] = (3.0, 6.0),
                             frame_size: int = 224, silent_size: Tuple[int, int] = (720, 1280),
                             write_test_labels: bool = True,
-                            progress: bool = False) -> Dict[str, List[Dict]]:
+                            progress: bool = False,
+                            segment_range: Optional[Tuple[float, float]] = None
+                            ) -> Dict[str, List[Dict]]:
     """Write a synthetic dataset in the AV-Deepfake1M++ layout under ``root``.
 
     Layout: ``root/{train,val,testA,testB}/<rel path>.mp4``; ``root/{train,val}_metadata.json``
@@ -456,6 +481,10 @@ def generate_synthetic_avdf(root: str, num_train: int, num_val: int, num_testA: 
         silent_size: (height, width) of silent clips.
         write_test_labels: Also write the test subsets' hidden metadata (see above).
         progress: Show a progress bar over the clips (standard error).
+        segment_range: Optional ``(start, end)`` in seconds that every fake segment must lie
+            in; negative values count from the end of the clip (``(-1.0, -0.08)``: within the
+            last second, at least two frames before the end). None (default) places the edits
+            anywhere after the first 0.5 s, as before.
 
     Returns:
         The metadata list of each subset.
@@ -474,7 +503,7 @@ def generate_synthetic_avdf(root: str, num_train: int, num_val: int, num_testA: 
         silent = num_silent if subset in LABELED_SUBSETS else 0
         bar.set_postfix_str(subset)
         meta = _generate_subset(root, subset, counts[subset], silent, seed, duration_range,
-                                frame_size, silent_size, bar)
+                                frame_size, silent_size, bar, segment_range)
         result[subset] = meta
         if subset in LABELED_SUBSETS:
             with open(osp.join(root, f'{subset}_metadata.json'), 'w') as f:

@@ -15,7 +15,7 @@ from mmengine.registry import Registry
 
 #: Model sub-packages that name a family.
 MODEL_FAMILIES = ('encoders', 'maskers', 'necks', 'fusion', 'refiners', 'heads', 'detectors',
-                  'pretrainers', 'losses', 'data_preprocessors', 'layers')
+                  'pretrainers', 'losses', 'data_preprocessors', 'layers', 'postprocessors')
 
 #: Families that come from a whole registry.
 REGISTRY_FAMILIES = {

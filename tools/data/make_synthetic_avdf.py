@@ -28,6 +28,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--frame-size', type=int, default=224, help='side of the square frames')
     parser.add_argument('--min-duration', type=float, default=3.0, help='seconds')
     parser.add_argument('--max-duration', type=float, default=6.0, help='seconds')
+    parser.add_argument('--segment-range', type=float, nargs=2, metavar=('START', 'END'),
+                        help='place every fake segment within [START, END] seconds (negative: '
+                        'from the end of the clip, e.g. -1 -0.08 for the last second); default: '
+                        'anywhere after the first 0.5 s')
     parser.add_argument('--no-progress', action='store_true', help='hide the progress bar')
     return parser.parse_args(argv)
 
@@ -39,7 +43,8 @@ def main(argv=None) -> None:
     meta = generate_synthetic_avdf(
         args.root, args.train, args.val, args.testA, args.testB, seed=args.seed,
         num_silent=args.silent, duration_range=(args.min_duration, args.max_duration),
-        frame_size=args.frame_size, progress=not args.no_progress)
+        frame_size=args.frame_size, progress=not args.no_progress,
+        segment_range=tuple(args.segment_range) if args.segment_range else None)
     counts = ', '.join(f'{k}: {len(v)}' for k, v in meta.items())
     print(f'wrote {counts} clips to {args.root} in {time.time() - start:.1f} s')
 

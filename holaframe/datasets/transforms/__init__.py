@@ -15,6 +15,7 @@ from .pack_av_inputs import PackAVInputs
 from .perturbations import *  # noqa: F401,F403 (robustness perturbations)
 from .perturbations import __all__ as _perturbations_all
 from .sample_clip_frames import SampleClipFrames
+from .segment_targets import SegmentTargets
 from .trim_leading_silence import TrimLeadingSilence
 from .uniform_sample_frames import UniformSampleFrames
 from .video_center_crop import VideoCenterCrop
@@ -22,11 +23,13 @@ from .video_flip import VideoFlip
 from .video_normalize import VideoNormalize
 from .video_random_crop import VideoRandomCrop
 from .video_resize import VideoResize
+from .whole_video_sample_frames import WholeVideoSampleFrames
 
 __all__ = [
     'AudioDecode', 'AudioFbank', 'AudioFrameLogMel', 'AudioMFCCSegments', 'DecordDecode',
     'DecordInit', 'DenseSampleFrames', 'FaceTrackCrop', 'FrameFakeMask', 'HaarFaceCrop',
-    'MouthCrop', 'PackAVInputs', 'SampleClipFrames', 'TrimLeadingSilence', 'UniformSampleFrames',
-    'VideoCenterCrop', 'VideoFlip', 'VideoNormalize', 'VideoRandomCrop', 'VideoResize',
+    'MouthCrop', 'PackAVInputs', 'SampleClipFrames', 'SegmentTargets', 'TrimLeadingSilence',
+    'UniformSampleFrames', 'VideoCenterCrop', 'VideoFlip', 'VideoNormalize', 'VideoRandomCrop',
+    'VideoResize', 'WholeVideoSampleFrames',
     'NoFaceError', 'kaldi_fbank', 'kaldi_mel_banks', 'frame_windows'
 ] + list(_perturbations_all)

@@ -46,8 +46,10 @@ class PackAVInputs(BaseTransform):
     ``video`` is ``imgs`` (T, H, W, C) turned into a ``(C, T, H, W)`` tensor (uint8 frames stay
     uint8; normalisation is the data preprocessor's job). ``audio`` is ``results['audio']``
     (features) or, without features, the raw ``waveform``, as float32. The data sample gets
-    ``gt_label`` (-1 when unknown), ``frame_labels`` when present, and the metainfo keys found in
-    the results; ``has_audio`` defaults to True when no audio transform said otherwise.
+    ``gt_label`` (-1 when unknown), ``frame_labels`` and ``loc_targets`` (the per-frame
+    distances to the fake segment's boundaries of :class:`SegmentTargets`) when present, and
+    the metainfo keys found in the results; ``has_audio`` defaults to True when no audio
+    transform said otherwise.
 
     Args:
         meta_keys: Result keys copied into the metainfo when present.
@@ -74,6 +76,9 @@ class PackAVInputs(BaseTransform):
         if 'frame_labels' in results:
             sample.frame_labels = torch.from_numpy(
                 np.asarray(results['frame_labels'], np.float32))
+        if 'loc_targets' in results:
+            sample.loc_targets = torch.from_numpy(
+                np.asarray(results['loc_targets'], np.float32))
         meta = {k: results[k] for k in self.meta_keys if k in results}
         meta.setdefault('has_audio', True)
         if 'frame_inds' in meta:

@@ -8,11 +8,13 @@ import torch.nn.functional as F
 from mmengine.model import BaseModel
 
 from holaframe.models.heads.hicmae_cls_head import HiCMAEClsHead
+from holaframe.models.postprocessors import SegmentPostProcessor
 from holaframe.registry import MODELS
 from holaframe.structures import AVDataSample
 
 ModuleCfg = Optional[Union[dict, nn.Module]]
 PREDICT_SOURCES = ('head', 'aux', 'mean')
+WINDOW_SCORES = ('max', 'mean')
 
 
 def _build(cfg: ModuleCfg) -> Optional[nn.Module]:
@@ -44,6 +46,26 @@ class HOLADetector(BaseModel):
     8. ``aux_head`` (opt-in, uses segment labels): frame logits from ``F_f``, pooled to a clip
        logit; ``predict_source`` picks the clip score: ``'head'``, ``'aux'`` or ``'mean'`` (the
        mean of the two probabilities).
+    9. ``loc_head`` (opt-in, uses segment labels): per-position fake probability and distances
+       to the segment boundaries from ``F_f``
+       (:class:`~holaframe.models.heads.LocalizationHead`); at prediction ``post_processor``
+       (:class:`~holaframe.models.postprocessors.SegmentPostProcessor` by default) turns them
+       into ``pred_segments`` ``(N, 3)`` rows ``[confidence, start_s, end_s]``.
+
+    Whole-video prediction (``test_window``): a clip longer than ``clip_len`` frames is cut
+    into windows of ``clip_len`` frames every ``stride`` frames (the last window ends at the
+    last frame), scored as one batch (``max_batch`` windows at a time) and stitched: each
+    frame's probability and boundary distances are the mean over the windows that hold it, and
+    the clip score (``pred_score``) is the maximum (``video_score='max'``) or mean of the
+    windows' scores. The audio must have one row per video frame (per-frame log-mel or MFCC
+    segments aligned with the frames). With a frame-level head the sample also gets
+    ``pred_frame_scores`` and ``pred_frame_times`` (seconds) over the clip's real frames
+    (padding of a clip shorter than a window left out). Training is unchanged (one window per
+    sample, from the data pipeline).
+
+    Training the heads jointly or separately is a matter of loss weights: ``ClsHead``'s
+    ``loss_weight``, ``LocalizationHead``'s ``cls_loss_weight`` / ``reg_loss_weight``; the
+    localisation losses are computed only for samples that carry ``loc_targets``.
 
     Args:
         video_encoder (dict | nn.Module): Video encoder, ``forward(x) -> (B, N, C)``.
@@ -55,6 +77,12 @@ class HOLADetector(BaseModel):
         fusion (dict | nn.Module, optional): Local-global contextual fusion (LGCF).
         refiner (dict | nn.Module, optional): Pyramid refiner.
         aux_head (dict | nn.Module, optional): Frame-level auxiliary head.
+        loc_head (dict | nn.Module, optional): Temporal localisation head.
+        post_processor (dict, optional): Segment post-processor of ``loc_head``'s outputs;
+            defaults to ``SegmentPostProcessor()``.
+        test_window (dict, optional): ``clip_len`` and ``stride`` (frames), optional
+            ``max_batch`` (default 8) and ``video_score`` (``'max'`` or ``'mean'``) of the
+            whole-video prediction; None scores the input as one window.
         predict_source (str): Clip score source. Defaults to ``'head'``.
         data_preprocessor (dict | nn.Module, optional): Defaults to ``AVDataPreprocessor``.
         init_cfg (dict, optional): MMEngine initialisation config.
@@ -65,6 +93,8 @@ class HOLADetector(BaseModel):
                  interaction: ModuleCfg = None, fusion: ModuleCfg = None,
                  refiner: ModuleCfg = None, aux_head: ModuleCfg = None,
                  predict_source: str = 'head', data_preprocessor: ModuleCfg = None,
+                 loc_head: ModuleCfg = None, post_processor: Optional[dict] = None,
+                 test_window: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         data_preprocessor = _build(data_preprocessor or dict(type='AVDataPreprocessor'))
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
@@ -77,19 +107,26 @@ class HOLADetector(BaseModel):
         self.refiner = _build(refiner)
         self.head = _build(head)
         self.aux_head = _build(aux_head)
+        self.loc_head = _build(loc_head)
+        if isinstance(post_processor, dict):
+            post_processor = MODELS.build(post_processor)
+        self.post_processor = post_processor or SegmentPostProcessor()
+        self.test_window = self._check_window(test_window)
         self.hicmae_head = isinstance(self.head, HiCMAEClsHead)
         if self.hicmae_head:
             if self.fusion_encoder is None:
                 raise ValueError('hola_detector.py: HiCMAEClsHead needs a fusion_encoder')
-            extra = [n for n in ('neck', 'interaction', 'fusion', 'refiner', 'aux_head')
+            extra = [n for n in ('neck', 'interaction', 'fusion', 'refiner', 'aux_head',
+                                 'loc_head')
                      if getattr(self, n) is not None]
             if extra:
                 raise ValueError(f'hola_detector.py: HiCMAEClsHead reads the encoders directly; '
                                  f'remove {extra}')
         elif self.neck is None and (self.interaction is not None or self.fusion is not None
-                                    or self.refiner is not None or self.aux_head is not None):
-            raise ValueError('hola_detector.py: interaction, fusion, refiner and aux_head need '
-                             'a neck that aligns both modalities to (B, L, C)')
+                                    or self.refiner is not None or self.aux_head is not None
+                                    or self.loc_head is not None):
+            raise ValueError('hola_detector.py: interaction, fusion, refiner, aux_head and '
+                             'loc_head need a neck that aligns both modalities to (B, L, C)')
         if predict_source not in PREDICT_SOURCES:
             raise ValueError(f'hola_detector.py: predict_source must be one of '
                              f'{PREDICT_SOURCES}, got {predict_source!r}')
@@ -97,6 +134,26 @@ class HOLADetector(BaseModel):
             raise ValueError(f'hola_detector.py: predict_source={predict_source!r} needs an '
                              f'aux_head')
         self.predict_source = predict_source
+
+    @staticmethod
+    def _check_window(cfg: Optional[dict]) -> Optional[dict]:
+        if cfg is None:
+            return None
+        cfg = dict(cfg)
+        unknown = set(cfg) - {'clip_len', 'stride', 'max_batch', 'video_score'}
+        if unknown or 'clip_len' not in cfg:
+            raise ValueError(f'hola_detector.py: test_window takes clip_len, stride, max_batch '
+                             f'and video_score, got {sorted(cfg)}')
+        cfg.setdefault('stride', cfg['clip_len'] // 2)
+        cfg.setdefault('max_batch', 8)
+        cfg.setdefault('video_score', 'max')
+        if not 1 <= cfg['stride'] <= cfg['clip_len']:
+            raise ValueError(f'hola_detector.py: test_window stride must be in [1, clip_len], '
+                             f'got stride={cfg["stride"]}, clip_len={cfg["clip_len"]}')
+        if cfg['video_score'] not in WINDOW_SCORES:
+            raise ValueError(f'hola_detector.py: test_window video_score must be one of '
+                             f'{WINDOW_SCORES}, got {cfg["video_score"]!r}')
+        return cfg
 
     @staticmethod
     def _has_audio(inputs: dict, batch: int, device: torch.device) -> torch.Tensor:
@@ -146,6 +203,8 @@ class HOLADetector(BaseModel):
         out = self.extract_feat(inputs)
         if self.aux_head is not None:
             out['frame_logits'] = self.aux_head(out['fused'], aligned=out['aligned'])
+        if self.loc_head is not None:
+            out['loc'] = self.loc_head(out['fused'], aligned=out['aligned'])
         return out
 
     def _clip_logits(self, out: Dict[str, torch.Tensor]) -> torch.Tensor:
@@ -179,23 +238,149 @@ class HOLADetector(BaseModel):
         raise ValueError(f'hola_detector.py: invalid mode {mode!r}; use tensor, loss or predict')
 
     def loss(self, inputs: dict, data_samples: List[AVDataSample]) -> Dict[str, torch.Tensor]:
-        """Losses of the head (``loss_cls``) and of the auxiliary head, if any."""
+        """Losses of the head (``loss_cls``), of the auxiliary head and of the localisation
+        head (``loss_loc_cls``, ``loss_loc_reg``), if any."""
         if data_samples is None:
             raise ValueError('hola_detector.py: mode="loss" needs data_samples with gt_label')
         out = self._outputs(inputs)
         losses = dict(self.head.loss(out['logits'], data_samples))
         if self.aux_head is not None:
             losses.update(self.aux_head.loss(out['frame_logits'], data_samples))
+        if self.loc_head is not None:
+            losses.update(self.loc_head.loss(out['loc'], data_samples))
         return losses
 
     @torch.no_grad()
     def predict(self, inputs: dict, data_samples: Optional[List[AVDataSample]] = None
                 ) -> List[AVDataSample]:
-        """Fake probability (``pred_score``) and class (``pred_label``) per clip."""
+        """Fake probability (``pred_score``) and class (``pred_label``) per clip; with a
+        localisation head or ``test_window`` see :meth:`predict_whole`."""
+        if self.test_window is not None or self.loc_head is not None:
+            return self.predict_whole(inputs, data_samples)
         probs = F.softmax(self._clip_logits(self._outputs(inputs)), dim=-1)
         if data_samples is None:
             data_samples = [AVDataSample() for _ in range(probs.shape[0])]
         for sample, prob in zip(data_samples, probs):
             sample.set_pred_score(prob[1])
             sample.set_pred_label(prob.argmax())
+        return data_samples
+
+    # ------------------------------------------------------------------ whole-video prediction
+    def _window_outputs(self, inputs: dict) -> Dict[str, torch.Tensor]:
+        """Clip probability ``(B,)`` and, with a frame-level head, per-frame probability
+        ``(B, T)`` and boundary distances in frames ``(B, T, 2)`` of one window."""
+        out = self._outputs(inputs)
+        res = dict(clip=F.softmax(self._clip_logits(out), dim=-1)[:, 1])
+        num_frames = inputs['video'].shape[2]
+        if self.loc_head is not None:
+            probs = torch.sigmoid(out['loc']['cls_logits'])
+            offsets = out['loc']['offsets']
+        elif self.aux_head is not None:
+            probs, offsets = torch.sigmoid(out['frame_logits']), None
+        else:
+            return res
+        length = probs.shape[1]
+        if length != num_frames:  # positions -> frames
+            probs = F.interpolate(probs[:, None], size=num_frames, mode='linear',
+                                  align_corners=False)[:, 0]
+            if offsets is not None:
+                offsets = F.interpolate(offsets.transpose(1, 2), size=num_frames,
+                                        mode='linear', align_corners=False).transpose(1, 2)
+                offsets = offsets * (num_frames / length)
+        res['frames'] = probs
+        if offsets is not None:
+            res['offsets'] = offsets
+        return res
+
+    def window_starts(self, num_frames: int) -> List[int]:
+        """First frame of each test window of a clip of ``num_frames`` frames."""
+        if self.test_window is None or num_frames <= self.test_window['clip_len']:
+            return [0]
+        k, s = self.test_window['clip_len'], self.test_window['stride']
+        starts = list(range(0, num_frames - k + 1, s))
+        if starts[-1] != num_frames - k:
+            starts.append(num_frames - k)
+        return starts
+
+    def _stitched_outputs(self, inputs: dict) -> Dict[str, torch.Tensor]:
+        video, audio = inputs['video'], inputs['audio']
+        batch, num_frames = video.shape[0], video.shape[2]
+        starts = self.window_starts(num_frames)
+        if len(starts) == 1:
+            return self._window_outputs(inputs)
+        if audio.dim() < 3 or audio.shape[1] != num_frames:
+            raise ValueError(f'hola_detector.py: test_window needs audio with one row per '
+                             f'video frame ((B, T, F) with T = {num_frames}), got '
+                             f'{tuple(audio.shape)}')
+        k = self.test_window['clip_len']
+        has_audio = self._has_audio(inputs, batch, video.device)
+        clips, frames, offsets = [], None, None
+        count = video.new_zeros(batch, num_frames)
+        step = self.test_window['max_batch']
+        for i in range(0, len(starts), step):
+            chunk = starts[i:i + step]
+            win = dict(video=torch.cat([video[:, :, s:s + k] for s in chunk]),
+                       audio=torch.cat([audio[:, s:s + k] for s in chunk]),
+                       has_audio=has_audio.repeat(len(chunk)))
+            res = self._window_outputs(win)
+            clips.append(res['clip'].view(len(chunk), batch))
+            for j, s in enumerate(chunk):
+                if 'frames' in res:
+                    if frames is None:
+                        frames = video.new_zeros(batch, num_frames)
+                    frames[:, s:s + k] += res['frames'][j * batch:(j + 1) * batch]
+                if 'offsets' in res:
+                    if offsets is None:
+                        offsets = video.new_zeros(batch, num_frames, 2)
+                    offsets[:, s:s + k] += res['offsets'][j * batch:(j + 1) * batch]
+                count[:, s:s + k] += 1
+        clip = torch.cat(clips)  # (W, B)
+        out = dict(clip=clip.amax(0) if self.test_window['video_score'] == 'max'
+                   else clip.mean(0))
+        if frames is not None:
+            out['frames'] = frames / count
+        if offsets is not None:
+            out['offsets'] = offsets / count[..., None]
+        return out
+
+    def predict_whole(self, inputs: dict, data_samples: Optional[List[AVDataSample]] = None
+                      ) -> List[AVDataSample]:
+        """Whole-clip prediction: ``pred_score``, ``pred_label`` and, with a frame-level head,
+        ``pred_frame_scores`` / ``pred_frame_times``; with ``loc_head`` also ``pred_segments``.
+
+        Frame times are the centres ``(frame_index + 0.5) / fps`` of the frames in the
+        metainfo's ``frame_inds`` (``avg_fps``, default 25); the clip's duration, to which the
+        segments are clipped, is ``num_frames / fps`` (the decoded clip's frame count).
+        """
+        out = self._stitched_outputs(inputs)
+        batch = out['clip'].shape[0]
+        if data_samples is None:
+            data_samples = [AVDataSample() for _ in range(batch)]
+        for b, sample in enumerate(data_samples):
+            p = out['clip'][b]
+            sample.set_pred_score(p)
+            sample.set_pred_label((p > 0.5).long())  # argmax of (1 - p, p)
+            if 'frames' not in out:
+                continue
+            meta = sample.metainfo
+            fps = float(meta.get('avg_fps', 25.0))
+            total = out['frames'].shape[1]
+            valid = int(meta.get('num_valid_frames', total) or total)
+            valid = max(1, min(valid, total))
+            inds = meta.get('frame_inds')
+            if inds is not None and len(inds) >= valid:
+                times = (torch.as_tensor(inds[:valid], dtype=torch.float64) + 0.5) / fps
+            else:
+                times = (torch.arange(valid, dtype=torch.float64) + 0.5) / fps
+            scores = out['frames'][b, :valid].float().cpu()
+            sample.pred_frame_scores = scores
+            sample.pred_frame_times = times.float()
+            if 'offsets' not in out:
+                continue
+            step = float(torch.diff(times).median()) if valid > 1 else 1.0 / fps
+            duration = float(meta.get('num_frames') or valid) / fps
+            dists = out['offsets'][b, :valid].float().cpu() * step
+            sample.pred_segments = self.post_processor(
+                scores.numpy(), dists.numpy(), times.numpy(), duration, step=step,
+                video_score=float(p))
         return data_samples
