@@ -2,15 +2,16 @@
 
 Runs the config's ``test_dataloader`` / ``test_evaluator`` and writes the metrics as JSON to
 ``<work_dir>/metrics.json``; for labeled subsets also ``<work_dir>/roc.png`` and per-clip
-``<work_dir>/scores.jsonl``. ``--submission FILE`` writes the challenge submission
-(``<relative path>;<score>`` in the subset's file-list order), for labeled and unlabeled
-subsets. ``--out FILE`` writes the per-clip predictions (file, score, labels, load error) as
+``<work_dir>/scores.jsonl``. ``--submission FILE`` writes the challenge submission (``<relative
+path>;<score>`` in the subset's file-list order), for labeled and unlabeled subsets; a FILE
+ending in ``.json`` gets the Track 2 (temporal localisation) JSON of the predicted segments
+instead. ``--out FILE`` writes the per-clip predictions (file, score, labels, load error) as
 JSON, or as pickle when FILE ends in ``.pkl``; ``--dump FILE`` writes every predicted field
 (MMAction2's ``--dump``, for offline evaluation), likewise. ``--leading-silence-audit`` measures
 the leading-silence leak and re-scores the clips with their leading silence trimmed (metrics
 prefixed ``trimmed/``); see docs/evaluation.md. ``--show-dir DIR`` writes the plots:
-``roc.png``, ``score_histograms.png`` (per manipulation type) and per-clip frame-score
-timelines (``timelines/``) for models that predict frame scores.
+``roc.png``, ``score_histograms.png`` (per manipulation type) and per-clip frame-score timelines
+(``timelines/``) for models that predict frame scores.
 
 CHECKPOINT is a file, a DeepSpeed checkpoint folder or an ``http(s)://`` URL, read weights-only
 (``--unsafe-load`` for a trusted file that needs more). A clip that cannot be read does not stop
@@ -62,7 +63,9 @@ def parse_args():
         default='none',
         help='job launcher')
     parser.add_argument(
-        '--submission', help='write the challenge submission file (<file>;<score> lines)')
+        '--submission',
+        help='write the challenge submission file: Track 1 <file>;<score> lines, or the Track 2 '
+        'JSON {"<file>": [[confidence, start, end], ...]} when FILE ends in .json')
     parser.add_argument(
         '--leading-silence-audit',
         action='store_true',

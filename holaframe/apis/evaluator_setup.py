@@ -42,7 +42,9 @@ def add_test_outputs(cfg: Config,
     Every ``VideoMetric`` gets ``roc_file=<work_dir>/roc.png`` and
     ``scores_file=<work_dir>/scores.jsonl`` unless set (they are only written for labeled
     subsets), and ``leading_silence_audit`` when asked. With ``submission`` a
-    ``SubmissionWriter`` writing that file is appended (labeled or unlabeled subsets); ``out``
+    ``SubmissionWriter`` writing that file is appended (labeled or unlabeled subsets), or a
+    ``Track2SubmissionWriter`` (the Track 2 JSON of ``pred_segments``) when it ends in
+    ``.json``; ``out``
     and ``dump`` add ``PredictionWriter`` (compact records / every field). An
     ``ErrorReportWriter`` always lists the clips that could not be read (``error_report``,
     default ``<work_dir>/errors.jsonl``), and the test dataset gets ``skip_bad_samples=True``
@@ -69,7 +71,10 @@ def add_test_outputs(cfg: Config,
     if not metrics and not (submission or out or dump):
         raise ValueError('The config has no test_evaluator and no --submission, --out or '
                          '--dump was asked: nothing to compute.')
-    if submission:
+    if submission and submission.lower().endswith('.json'):
+        # Track 2 (temporal localisation): {"<file>": [[confidence, start, end], ...]}.
+        metrics.append(ConfigDict(type='Track2SubmissionWriter', out_file=submission))
+    elif submission:
         metrics.append(ConfigDict(type='SubmissionWriter', out_file=submission,
                                   unreadable_score=fallback_score))
     if out:

@@ -6,14 +6,22 @@ interval is the ``(alpha / 2, 1 - alpha / 2)`` percentile range over ``num_resam
 there) is drawn again. The resample indices depend only on ``seed`` and the number of videos, so
 two models scored on the same videos in the same order get the same resamples: their intervals
 are paired, and :func:`paired_bootstrap_difference` gives the interval of their difference.
+:func:`bootstrap_localization_metrics` does the same for the Track 2 AP, AR and score.
 """
 
-from typing import Callable, Dict, Sequence
+from typing import Callable, Dict, Optional, Sequence
 
 import numpy as np
 from scipy.stats import rankdata
 
 from .functional import check_binary_labels
+from .localization_functional import (
+    AP_IOU_THRESHOLDS,
+    AR_IOU_THRESHOLDS,
+    AR_NUM_PROPOSALS,
+    LocalizationCounts,
+    track2_score,
+)
 
 METRICS = ('acc', 'wa_f1', 'uar', 'auc')
 
@@ -181,3 +189,62 @@ def paired_bootstrap_difference(labels: Sequence[int], scores_a: Sequence[float]
     values = np.array([diff(i) for i in idx])
     return dict(value=float(diff(np.arange(len(labels)))), **_interval(values, alpha),
                 p_not_better=float((values <= 0).mean()))
+
+
+def bootstrap_localization_metrics(proposals: Sequence, segments: Sequence,
+                                   num_resamples: int = 1000, alpha: float = 0.05,
+                                   seed: int = 0,
+                                   ap_iou_thresholds: Sequence[float] = AP_IOU_THRESHOLDS,
+                                   ar_num_proposals: Sequence[int] = AR_NUM_PROPOSALS,
+                                   ar_iou_thresholds: Sequence[float] = AR_IOU_THRESHOLDS,
+                                   names: Optional[Sequence[str]] = None) -> Dict[str, Dict]:
+    """Track 2 AP, AR and score with percentile-bootstrap intervals over videos.
+
+    The values on all videos are those of the official SDK
+    (:mod:`holaframe.evaluation.localization_functional`). A resample draws the videos with
+    replacement and pools them in the drawn order. When the set holds real and fake videos the
+    resamples are those of :func:`bootstrap_indices` (both kinds in each, the same draws as a
+    Track 1 interval of the same videos and seed); when every video is fake, plain draws.
+
+    Args:
+        proposals (Sequence): Per video, ``(N >= 1, 3)`` rows ``[confidence, start_s, end_s]``.
+        segments (Sequence): Per video, its fake segments (empty for a real video).
+        num_resamples (int): Resamples over videos. Defaults to 1000.
+        alpha (float): 1 - coverage (0.05: a 95% interval).
+        seed (int): Seed of the resamples.
+        ap_iou_thresholds (Sequence[float]): IoU thresholds of AP.
+        ar_num_proposals (Sequence[int]): Proposal counts of AR.
+        ar_iou_thresholds (Sequence[float]): IoU thresholds averaged in each AR.
+        names (Sequence[str], optional): Video names, for errors.
+
+    Returns:
+        dict: ``ap`` ({threshold: dict(value, low, high)}), ``ar`` ({count: ...}), ``mean_ap``,
+        ``mean_ar`` and ``score`` (each ``dict(value, low, high)``).
+    """
+    counts = LocalizationCounts(proposals, segments, ap_iou_thresholds, ar_num_proposals,
+                                ar_iou_thresholds, names=names)
+    fake = (counts.num_segments > 0).astype(np.int64)
+    if not fake.any():
+        raise ValueError('bootstrap.py: no video has a fake segment; AP is undefined')
+    if fake.all():
+        rng = np.random.default_rng(seed)
+        idx = rng.integers(0, len(fake), (num_resamples, len(fake)))
+    else:
+        idx = bootstrap_indices(fake, num_resamples, seed)
+
+    def summary(videos=None) -> Dict:
+        ap, ar = counts.ap(videos), counts.ar(videos)
+        return dict(ap=ap, ar=ar, mean_ap=float(np.mean(list(ap.values()))),
+                    mean_ar=float(np.mean(list(ar.values()))), score=track2_score(ap, ar))
+
+    full = summary()
+    samples = [summary(i) for i in idx]
+    out: Dict[str, Dict] = {}
+    for group in ('ap', 'ar'):
+        out[group] = {
+            key: dict(value=float(value),
+                      **_interval(np.array([s[group][key] for s in samples]), alpha))
+            for key, value in full[group].items()}
+    for key in ('mean_ap', 'mean_ar', 'score'):
+        out[key] = dict(value=full[key], **_interval(np.array([s[key] for s in samples]), alpha))
+    return out

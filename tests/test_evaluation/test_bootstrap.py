@@ -7,7 +7,9 @@ from holaframe.evaluation import (
     binary_video_metrics,
     bootstrap_ci,
     bootstrap_indices,
+    bootstrap_localization_metrics,
     bootstrap_video_metrics,
+    localization_metrics,
     paired_bootstrap_difference,
     rank_auc,
 )
@@ -73,3 +75,30 @@ def test_errors():
         paired_bootstrap_difference(labels, scores, scores, metric='f2')
     with pytest.raises(ValueError, match='same videos'):
         paired_bootstrap_difference(labels, scores, scores[:5])
+
+
+def _track2_set(num=40, seed=0):
+    rng = np.random.default_rng(seed)
+    segments = [[] if rng.random() < 0.3 else [[1.0, 2.0]] for _ in range(num)]
+    proposals = [np.c_[rng.random(3), [[1.0, 2.0], [0.9, 2.1], [3.0, 4.0]]] for _ in range(num)]
+    return proposals, segments
+
+
+def test_bootstrap_localization_metrics():
+    proposals, segments = _track2_set()
+    out = bootstrap_localization_metrics(proposals, segments, num_resamples=200, seed=1)
+    full = localization_metrics(proposals, segments)
+    assert out['score']['value'] == full['score']
+    assert set(out['ap']) == {0.5, 0.75, 0.9, 0.95} and set(out['ar']) == {50, 30, 20, 10, 5}
+    for entry in [out['score'], out['mean_ap'], out['mean_ar'], *out['ap'].values(),
+                  *out['ar'].values()]:
+        assert entry['low'] <= entry['value'] <= entry['high']
+    assert out['score']['high'] > out['score']['low']  # the resamples differ
+    again = bootstrap_localization_metrics(proposals, segments, num_resamples=200, seed=1)
+    assert again == out
+    # Every video fake: plain draws; no fake at all: AP is undefined.
+    fakes = [[[1.0, 2.0]]] * len(segments)
+    assert bootstrap_localization_metrics(proposals, fakes, num_resamples=20)['ar'][5]['value'] \
+        == pytest.approx(localization_metrics(proposals, fakes)['ar'][5])
+    with pytest.raises(ValueError, match='no video has a fake segment'):
+        bootstrap_localization_metrics(proposals, [[]] * len(segments), num_resamples=5)
