@@ -17,6 +17,12 @@ failures in the error report), 1 when nothing could be done.
 The checkpoint (a file or an ``http(s)://`` URL) is read with ``torch.load(weights_only=True)``
 (``--unsafe-load`` for a trusted file that needs more). ``--quantize int8`` runs the linear layers
 in int8 (dynamic quantization, CPU only; see docs/inference.md).
+
+``--localize`` (a config with a localisation head, ``configs/localization/``) adds to each
+JSON line the fake segments found in the whole video (``segments``: ``[confidence, start_s,
+end_s]`` rows, best first) and the per-frame score timeline (``frame_times``, ``frame_scores``),
+and draws one PNG timeline per video into ``--timeline-dir``; ``--metadata`` (a
+``*_metadata.json`` list) adds the annotated ``fake_segments`` to both (docs/localization.md).
 """
 
 import os
@@ -80,6 +86,16 @@ def parse_args(argv=None):
                         help='read the checkpoint with a full pickle load, which can run code: '
                         'only for files you trust (default: weights only)')
     parser.add_argument('--no-progress', action='store_true', help='hide the progress bar')
+    parser.add_argument('--localize', action='store_true',
+                        help='also write the fake segments found and the per-frame score '
+                        'timeline of each whole video, and a PNG timeline per video (needs a '
+                        'config with a loc_head)')
+    parser.add_argument('--timeline-dir',
+                        help='folder of the PNG timelines of --localize (default: '
+                        '<out>_timelines, or timelines without --out)')
+    parser.add_argument('--metadata',
+                        help='with --localize: a *_metadata.json list whose fake_segments are '
+                        'drawn in the timelines and written as fake_segments')
     args = parser.parse_args(argv)
     if not args.paths and not args.file_list:
         parser.error('give video files/folders or --file-list')
@@ -114,6 +130,67 @@ def error_report_path(args):
     return None if target is None else osp.splitext(target)[0] + '.errors.jsonl'
 
 
+def timeline_name(name: str) -> str:
+    """PNG file name of a video's timeline: its reported path with separators replaced."""
+    stem = osp.splitext(name.replace('\\', '/').lstrip('./'))[0]
+    return stem.replace('/', '__') + '.png'
+
+
+def localize_main(args, videos) -> int:
+    """``--localize``: segments, frame timeline (JSON lines) and a PNG timeline per video."""
+    from holaframe.apis.inference import init_detector
+    from holaframe.apis.localization import localize_detector, match_metadata, read_segment_metadata
+    from holaframe.visualization import localization_timeline_figure, save_figure
+
+    if getattr(args, 'backend', 'pytorch') != 'pytorch':
+        print('infer.py: error: --localize runs with --backend pytorch', file=sys.stderr)
+        return 1
+    if args.metadata and not osp.isfile(args.metadata):
+        print(f'infer.py: error: {args.metadata}: metadata file not found', file=sys.stderr)
+        return 1
+    gt = read_segment_metadata(args.metadata) if args.metadata else None
+    timeline_dir = args.timeline_dir or (
+        osp.splitext(args.out)[0] + '_timelines' if args.out else 'timelines')
+    model = init_detector(args.config, args.checkpoint, device=args.device,
+                          quantize=args.quantize)
+    entries = []
+    with contextlib.ExitStack() as stack:
+        out = stack.enter_context(atomic_open(args.out)) if args.out else sys.stdout
+        for path, name in tqdm(videos, desc='localising', unit='video',
+                               disable=args.no_progress, file=sys.stderr):
+            entry = localize_detector(model, path, threshold=args.threshold,
+                                      face_crop=args.face_crop)
+            entry['file'] = name
+            segs = None if gt is None else match_metadata(name, gt)
+            if gt is not None:
+                entry['fake_segments'] = segs
+            if entry['error'] is None:
+                png = osp.join(timeline_dir, timeline_name(name))
+                fig = localization_timeline_figure(
+                    entry['frame_scores'], entry['frame_times'], entry['segments'], segs,
+                    duration=entry['duration'], threshold=args.threshold,
+                    title=f'{name}  (video score {entry["score"]:.3f})')
+                entry['timeline'] = save_figure(fig, png)
+            entries.append(entry)
+            out.write(json.dumps(entry) + '\n')
+            out.flush()
+    failed = [e for e in entries if e['error'] is not None]
+    report = error_report_path(args)
+    if report:
+        with atomic_open(report) as f:
+            for e in failed:
+                f.write(json.dumps(dict(file=e['file'], error=e['error'])) + '\n')
+    if args.submission:
+        write_submission(args.submission, [
+            (e['file'], args.fallback_score if e['error'] is not None else e['score'])
+            for e in entries])
+    print(f'{len(entries) - len(failed)} video(s) localised, {len(failed)} failed'
+          + (f' (listed in {report})' if failed and report else '')
+          + f'; timelines in {timeline_dir}'
+          + (f'; results in {args.out}' if args.out else ''), file=sys.stderr)
+    return EXIT_SOME_FAILED if failed else 0
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     set_unsafe_load(args.unsafe_load)
@@ -121,6 +198,8 @@ def main(argv=None) -> int:
     if not videos:
         print(f'No video found in {args.paths or args.file_list}', file=sys.stderr)
         return 1
+    if args.localize:
+        return localize_main(args, videos)
     model = init_detector(args.config, args.checkpoint, device=args.device,
                           quantize=args.quantize)
 

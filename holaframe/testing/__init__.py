@@ -9,6 +9,7 @@ Like ``mmpretrain.testing`` and ``mmdet.testing``, this package sits above ``dat
 * :mod:`.indexed_clips`: tiny clips whose frames encode their own index.
 * :mod:`.tiny_detector`: a tiny HOLA detector config and a checkpoint of it.
 * :mod:`.tiny_dense_detector`: a tiny dense detector with a frame-level head (timelines).
+* :mod:`.tiny_localization_detector`: a tiny whole-video localisation detector.
 * :mod:`.face_scenes`: a real photograph pasted into 1280x720 frames; face-tracking scores.
 * :mod:`.service_client`: the scoring service on a free port in a thread, and an HTTP client.
 * :mod:`.av_sync_tokens`: a token-level audio-visual synchrony task for the fusion path.
