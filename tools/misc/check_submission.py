@@ -78,6 +78,8 @@ def check_track1(text: str, problems: Problems) -> Tuple[Dict, List[str]]:
         lines.pop()  # the final newline
     for num, line in enumerate(lines, 1):
         line = line.rstrip('\r')
+        if not line.strip():
+            continue  # blank lines carry nothing (the SDK's reader skips them too)
         parts = line.split(SEPARATOR)
         if len(parts) != 2 or not parts[0]:
             problems.add(str(num), f'expected "<file>;<score>", got {line!r}')
@@ -198,11 +200,22 @@ def _metadata(path: str) -> Dict[str, List]:
 def score(track: int, entries: Dict, listed: List[str], metadata: Dict[str, List],
           num_resamples: int, seed: int) -> Dict:
     """Metrics with 95% intervals on the listed videos that the metadata describes."""
-    from holaframe.evaluation import bootstrap_localization_metrics, bootstrap_video_metrics
     files = [f for f in listed if f in metadata]
     if not files:
         raise SystemExit('check_submission.py: no listed video is in the metadata')
     out: Dict = dict(num_videos=len(files))
+    try:
+        out.update(_score(track, entries, files, metadata, num_resamples, seed))
+    except ValueError as exc:  # e.g. one class only, or no fake segment
+        raise SystemExit(f'check_submission.py: cannot score the submission: {exc}') from exc
+    return out
+
+
+def _score(track: int, entries: Dict, files: List[str], metadata: Dict[str, List],
+           num_resamples: int, seed: int) -> Dict:
+    """AUC (Track 1) or AP / AR / score (Track 2) of ``files``, with bootstrap intervals."""
+    from holaframe.evaluation import bootstrap_localization_metrics, bootstrap_video_metrics
+    out: Dict = {}
     if track == 1:
         labels = [int(len(metadata[f]) > 0) for f in files]
         scores = [entries[f][0] for f in files]

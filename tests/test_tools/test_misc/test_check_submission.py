@@ -74,6 +74,17 @@ def test_track1_problems(main, capsys, files, text, expected):
     assert code == 1 and expected in out, out
 
 
+def test_blank_lines_are_accepted_and_one_class_is_not_scored(main, capsys, files):
+    path = files / 'sub.txt'
+    path.write_text(GOOD_T1.replace('\n', '\n\n', 1) + '\n')
+    code, out = _run(main, capsys, path, files)
+    assert code == 0 and 'OK (Track 1' in out
+    meta = files / 'reals.json'
+    meta.write_text(json.dumps([dict(file=f, fake_segments=[]) for f in FILES]))
+    with pytest.raises(SystemExit, match='cannot score the submission: .*class'):
+        main([str(path), '--list', str(files / 'list.txt'), '--metadata', str(meta)])
+
+
 def test_invalid_utf8_is_reported_with_its_line(main, capsys, files):
     path = files / 'sub.txt'
     path.write_bytes(GOOD_T1.encode() + b'c/\xff.mp4;0.5\n')
