@@ -1,5 +1,6 @@
 """LocalizationMetric: Track 2 keys and values in an MMEngine evaluator, sorting, each video
-once (padding and 2 gloo ranks), skipped and unreadable videos, clear errors."""
+once (padding and 2 gloo ranks, with the Track 2 writer), skipped and unreadable videos, clear
+errors."""
 
 import json
 import os
@@ -13,7 +14,7 @@ import torch.multiprocessing as mp
 from mmengine.dataset import DefaultSampler
 from mmengine.evaluator import Evaluator
 
-from holaframe.evaluation import LocalizationMetric, localization_metrics
+from holaframe.evaluation import LocalizationMetric, Track2SubmissionWriter, localization_metrics
 from holaframe.registry import METRICS
 from holaframe.structures import AVDataSample
 
@@ -117,10 +118,14 @@ def _worker(rank, port, out_dir):
     try:
         indices = list(DefaultSampler(list(range(NUM)), shuffle=True, seed=3, round_up=True))
         metric = LocalizationMetric()
+        writer = Track2SubmissionWriter(out_file=os.path.join(out_dir, 'dist.json'))
         for start in range(0, len(indices), 4):
-            metric.process({}, [_dist_sample(i) for i in indices[start:start + 4]])
+            batch = [_dist_sample(i) for i in indices[start:start + 4]]
+            metric.process({}, batch)
+            writer.process({}, batch)
         # A size that keeps the padding: only the deduplication keeps each video once.
         result = metric.evaluate(2 * len(indices))
+        result.update(writer.evaluate(NUM))
         with open(os.path.join(out_dir, f'rank{rank}.json'), 'w') as f:
             json.dump(result, f)
     finally:
@@ -137,5 +142,9 @@ def test_two_ranks_match_single_process(tmp_path):
     single = LocalizationMetric()
     single.process({}, [_dist_sample(i) for i in range(NUM)])
     expected = single.evaluate(NUM)
+    single_writer = Track2SubmissionWriter(out_file=str(tmp_path / 'single.json'))
+    single_writer.process({}, [_dist_sample(i) for i in range(NUM)])
+    expected.update(single_writer.evaluate(NUM))
     assert rank0 == pytest.approx(expected)
     assert rank0['track2/num_videos'] == NUM
+    assert (tmp_path / 'dist.json').read_text() == (tmp_path / 'single.json').read_text()
