@@ -22,7 +22,8 @@ float32 results, including its quirks:
 3. **AP drops the first recall step.** The precision/recall curve starts at the point of the
    top-ranked proposal, never at recall 0, so the recall gained by the highest-confidence
    proposal (over all videos) is not counted: one fake video with one perfect proposal has
-   AP 0; two such videos have AP 0.5.
+   AP 0; two such videos have AP 0.5. A false positive ranked first costs nothing (its step is
+   0), so a real video's proposal above the two perfect ones raises AP to 2/3.
 4. **AP matching is per ground-truth segment in list order.** Each segment of a video, in the
    order of ``fake_segments``, takes the first proposal *in the order the proposals are listed*
    (not by confidence) whose IoU with it is above the threshold and that no earlier segment
