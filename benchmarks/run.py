@@ -82,6 +82,22 @@ BENCHMARKS: Dict[str, dict] = {
              'and memory for 10 s clips, fp32 and int8',
         args=[], quick=['--models', 'tiny', '--precisions', 'fp32', '--requests', '1',
                         '--warmup', '0', '--num-clips', '1'], default=True),
+    'onnx_inference': dict(
+        script='bench_onnx_inference.py',
+        what='base HOLA per 10 s clip, decode included: compute floor, eager fp32 / int8, '
+             'onnxruntime fp32 / int8 dynamic / int8 static, as ratios with targets',
+        args=[], quick=['--config', 'configs/hola/hola_vit-nano_1xb8-10min_synthetic.py',
+                        '--num-clips', '1', '--warmup', '0', '--calib-samples', '1'],
+        default=True),
+    'onnx_accuracy': dict(
+        script='bench_onnx_accuracy.py',
+        what='AUC of the exported fp32 and int8 (dynamic, static) detectors against PyTorch '
+             'fp32 on a labeled subset (needs a trained checkpoint and data)',
+        args=['configs/hola/hola-dense_tiny_1xb8-10min_synthetic.py',
+              'work_dirs/engA_demo/train/best_video_auc_epoch_12.pth'],
+        quick=['configs/hola/hola-dense_tiny_1xb8-10min_synthetic.py',
+               'work_dirs/engA_demo/train/best_video_auc_epoch_12.pth', '--max-clips', '8',
+               '--calib-samples', '2'], default=False),
     'auc_vs_time': dict(
         script='bench_auc_vs_time.py',
         what='validation AUC against wall and CPU seconds of a training run (needs data)',
