@@ -98,6 +98,11 @@ BENCHMARKS: Dict[str, dict] = {
         quick=['configs/hola/hola-dense_tiny_1xb8-10min_synthetic.py',
                'work_dirs/engA_demo/train/best_video_auc_epoch_12.pth', '--max-clips', '8',
                '--calib-samples', '2'], default=False),
+    'localization': dict(
+        script='bench_localization.py',
+        what='seconds per 10 s clip with and without temporal localisation (same model, same '
+             'run): overhead against the 10 % target',
+        args=[], quick=['--num-clips', '1', '--repeats', '1', '--duration', '3'], default=True),
     'auc_vs_time': dict(
         script='bench_auc_vs_time.py',
         what='validation AUC against wall and CPU seconds of a training run (needs data)',

@@ -45,9 +45,13 @@ test_pipeline = [
     dict(type='PackAVInputs'),
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
-# Whole videos differ in length: one video per batch.
+# Whole videos differ in length: one video per batch. tools/test.py evaluates the labeled val
+# subset (Track 2 needs the segments); for a testA submission see configs/localization/README.md.
 val_dataloader = dict(batch_size=1, dataset=dict(pipeline=test_pipeline))
 test_dataloader = dict(
     batch_size=1,
-    dataset=dict(pipeline=[t for t in test_pipeline if t['type'] != 'SegmentTargets']))
+    dataset=dict(type='AVDeepfake1MDataset', subset='val', test_mode=True,
+                 pipeline=test_pipeline))
+val_evaluator = [dict(type='VideoMetric'), dict(type='LocalizationMetric')]
+test_evaluator = val_evaluator
 custom_hooks = []

@@ -225,11 +225,18 @@ class HOLADetector(BaseModel):
         Args:
             inputs (dict): Output of the data preprocessor.
             data_samples (list[AVDataSample], optional): Annotations.
-            mode (str): ``'tensor'`` (logits ``(B, 2)``), ``'loss'`` (dict of losses) or
+            mode (str): ``'tensor'`` (logits ``(B, 2)``; for an input longer than
+                ``test_window``'s ``clip_len``, the log-probabilities of the whole-video score),
+                ``'loss'`` (dict of losses) or
                 ``'predict'`` (list of :class:`AVDataSample` with ``pred_score`` and
                 ``pred_label``).
         """
         if mode == 'tensor':
+            if (self.test_window is not None
+                    and inputs['video'].shape[2] > self.test_window['clip_len']):
+                # A whole video: log-probabilities of the windows' video score.
+                p = self._stitched_outputs(inputs)['clip'].clamp(1e-6, 1 - 1e-6)
+                return torch.stack([1 - p, p], dim=-1).log()
             return self._clip_logits(self._outputs(inputs))
         if mode == 'loss':
             return self.loss(inputs, data_samples)

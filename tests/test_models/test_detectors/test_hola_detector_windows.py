@@ -147,3 +147,12 @@ def test_without_window_or_loc_head_predict_is_unchanged():
     probs = torch.softmax(m(data['inputs'], mode='tensor'), -1)[0]
     assert float(sample.pred_score) == pytest.approx(float(probs[1]), rel=1e-6)
     assert 'pred_frame_scores' not in sample
+
+
+@torch.no_grad()
+def test_tensor_mode_of_a_whole_video_is_the_window_score(model):
+    data = _inputs(model, 50)
+    logits = model(data['inputs'], mode='tensor')
+    p = model._stitched_outputs(data['inputs'])['clip']
+    assert logits.shape == (1, 2)
+    assert torch.allclose(logits.softmax(-1)[:, 1], p, atol=1e-5)
