@@ -5,6 +5,11 @@ Like ``mmpretrain.testing`` and ``mmdet.testing``, this package sits above ``dat
 
 * :mod:`.synthetic_avdf`: the synthetic AV-Deepfake1M++ dataset generator
   (``tools/data/make_synthetic_avdf.py``) and its clip writer.
+* :mod:`.photo_avdf`: a second, independent generator (talking photographs from
+  :mod:`.photo_faces`, source-filter speech from :mod:`.source_filter_speech`, tool-like
+  lip-sync and TTS artefacts; ``--generator photo``).
+* :mod:`.shortcut_audit`: AUCs of trivial features (duration, loudness, leading silence, file
+  size) as fake scores.
 * :mod:`.dummy_batch`: the smallest dataset every config reads, and a real batch for a config.
 * :mod:`.indexed_clips`: tiny clips whose frames encode their own index.
 * :mod:`.tiny_detector`: a tiny HOLA detector config and a checkpoint of it.
@@ -19,6 +24,8 @@ Like ``mmpretrain.testing`` and ``mmdet.testing``, this package sits above ``dat
 
 from .dummy_batch import build_dummy_batch, make_tiny_avdf
 from .indexed_clips import decode_index, indexed_frames, make_indexed_clip, sine_tone
+from .photo_avdf import generate_photo_avdf
+from .shortcut_audit import SHORTCUT_FEATURES, shortcut_aucs, shortcut_features
 from .synthetic_avdf import SUBSETS, generate_synthetic_avdf, synthesize_speech, write_av_clip
 from .tiny_detector import (
     INT8_SCORE_TOL,
@@ -32,5 +39,6 @@ __all__ = [
     'build_dummy_batch', 'make_tiny_avdf', 'SUBSETS', 'generate_synthetic_avdf',
     'synthesize_speech', 'write_av_clip', 'decode_index', 'indexed_frames', 'make_indexed_clip',
     'sine_tone', 'INT8_SCORE_TOL', 'tiny_config', 'tiny_model', 'tiny_pipeline',
-    'write_tiny_detector'
+    'write_tiny_detector', 'generate_photo_avdf', 'SHORTCUT_FEATURES', 'shortcut_aucs',
+    'shortcut_features'
 ]
