@@ -50,6 +50,8 @@ from .source_filter_speech import (
     tts_voice,
 )
 from .synthetic_avdf import (
+    _FAKE_NAMES,
+    _SOURCES,
     FPS,
     LABELED_SUBSETS,
     SAMPLES_PER_FRAME,
@@ -62,16 +64,10 @@ from .synthetic_avdf import (
 __all__ = ['generate_photo_avdf', 'MODIFY_TYPES', 'AUDIO_MODELS', 'VIDEO_MODELS']
 
 MODIFY_TYPES = ('visual_modified', 'audio_modified', 'both_modified')
-_FAKE_NAMES = {
-    'audio_modified': 'real_video_fake_audio.mp4',
-    'visual_modified': 'fake_video_real_audio.mp4',
-    'both_modified': 'fake_video_fake_audio.mp4',
-}
 #: The two TTS "models" of the audio fakes (vocoder artefacts).
 AUDIO_MODELS = ('photo-tts-griffinlim', 'photo-tts-melvocoder')
 #: The two lip-sync "models" of the visual fakes (rendering artefacts).
 VIDEO_MODELS = ('photo-lipsync-lowres', 'photo-lipsync-seam')
-_SOURCES = ('vox_celeb_2', 'lrs3')
 _GENERATOR_ID = 2  # keeps the random streams apart from the cartoon generator's
 
 

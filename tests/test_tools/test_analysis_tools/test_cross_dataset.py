@@ -1,0 +1,108 @@
+"""tools/analysis_tools/cross_dataset.py: threshold transfer arithmetic, set names, and the
+whole protocol on two tiny generated sets (matrix written, second run reuses every run)."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+CONFIG = REPO / 'configs' / 'hola' / 'hola_vit-nano_scratch_1xb8-10min_synthetic.py'
+FAST = ['train_cfg.max_epochs=1'] + [
+    f'{d}.{k}' for d in ('train_dataloader', 'val_dataloader', 'test_dataloader')
+    for k in ('batch_size=2', 'num_workers=0', 'persistent_workers=False')]
+
+
+def _tool():
+    spec = importlib.util.spec_from_file_location(
+        'cross_dataset', REPO / 'tools' / 'analysis_tools' / 'cross_dataset.py')
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    return tool
+
+
+def test_best_threshold_and_transfer():
+    tool = _tool()
+    labels = [0, 0, 0, 1, 1, 1]
+    thr, acc = tool.best_threshold(labels, [0.1, 0.2, 0.3, 0.6, 0.7, 0.8])
+    assert 0.3 < thr < 0.6 and acc == 100.0
+    # a target whose scores are shifted up: the source threshold calls reals fake
+    source = dict(labels=labels, scores=[0.1, 0.2, 0.3, 0.6, 0.7, 0.8])
+    target = dict(labels=labels, scores=[0.65, 0.7, 0.75, 0.85, 0.9, 0.95])
+    c = tool.cell_metrics(source, target)
+    assert c['auc'] == 1.0 and c['acc_best_threshold'] == 100.0
+    assert c['acc_source_threshold'] == 50.0 and c['fake_rate_source_threshold'] == 100.0
+    assert c['num_videos'] == 6 and c['num_fake'] == 3
+
+
+def test_parse_sets(tmp_path):
+    tool = _tool()
+    (tmp_path / 'a').mkdir()
+    (tmp_path / 'b').mkdir()
+    sets = tool.parse_sets([str(tmp_path / 'a'), f'photo={tmp_path / "b"}'])
+    assert list(sets) == ['a', 'photo']
+    with pytest.raises(SystemExit, match='is not a folder'):
+        tool.parse_sets([str(tmp_path / 'nope')])
+    with pytest.raises(SystemExit, match='two sets named'):
+        tool.parse_sets([f'x={tmp_path / "a"}', f'x={tmp_path / "b"}'])
+
+
+def test_render_and_heatmap(tmp_path):
+    tool = _tool()
+    cell = dict(auc=0.9, acc_source_threshold=60.0, acc_best_threshold=80.0,
+                fake_rate_source_threshold=70.0)
+    matrix = dict(config='c.py', split='val', train=['a'], test=['a', 'b'],
+                  cells=dict(a=dict(a=cell, b=dict(cell, auc=0.6))))
+    text = tool.render(matrix)
+    assert '| a | 0.900 | 0.600 |' in text and '| a | 60.0 | 60.0 |' in text
+    tool.save_heatmap(matrix, str(tmp_path / 'm.png'))
+    assert (tmp_path / 'm.png').stat().st_size > 1000
+
+
+def _train_runs(log: Path) -> int:
+    return sum(1 for line in log.read_text().splitlines()
+               if line.startswith('$ ') and 'tools/train.py' in line)
+
+
+@pytest.mark.slow
+def test_two_generators_matrix_then_reuse(tmp_path, capsys):
+    from holaframe.testing import generate_photo_avdf, generate_synthetic_avdf
+    cartoon, photo = tmp_path / 'cartoon', tmp_path / 'photo'
+    generate_synthetic_avdf(str(cartoon), num_train=4, num_val=6, num_testA=0, num_testB=0,
+                            seed=0, num_silent=0, duration_range=(2.5, 3.0), frame_size=112)
+    generate_photo_avdf(str(photo), num_train=4, num_val=8, num_testA=0, num_testB=0, seed=0,
+                        num_silent=0, duration_range=(2.5, 3.0), frame_size=112)
+    work = tmp_path / 'work'
+    sets = [f'cartoon={cartoon}', f'photo={photo}']
+    argv = [str(CONFIG), '--train'] + sets + ['--test'] + sets + [
+        '--work-dir', str(work), '--cfg-options'] + FAST
+    tool = _tool()
+    assert tool.main(argv) == 0
+    first = capsys.readouterr().out
+    assert 'train cartoon: done' in first and 'train photo: done' in first
+    assert 'test photo -> cartoon' in first
+    matrix = json.loads((work / 'matrix.json').read_text())
+    assert matrix['train'] == matrix['test'] == ['cartoon', 'photo']
+    for src in ('cartoon', 'photo'):
+        for tgt, n in (('cartoon', 6), ('photo', 8)):
+            c = matrix['cells'][src][tgt]
+            assert c['num_videos'] == n and 0 <= c['auc'] <= 1
+            assert c['acc_best_threshold'] >= c['acc_source_threshold']
+        # on its own split the source threshold is the best one
+        own = matrix['cells'][src][src]
+        assert own['acc_source_threshold'] == own['acc_best_threshold']
+    assert '| cartoon |' in (work / 'matrix.md').read_text()
+    assert (work / 'matrix.png').stat().st_size > 1000
+    scores = json.loads((work / 'photo' / 'on_cartoon' / 'result.json').read_text())
+    assert len(scores['scores']) == 6 and np.isfinite(scores['scores']).all()
+
+    # the second run trains and tests nothing again
+    assert tool.main(argv) == 0
+    second = capsys.readouterr().out
+    assert 'train cartoon: reused' in second and 'train photo: reused' in second
+    assert 'test ' not in second.replace('train ', '')
+    for src in ('cartoon', 'photo'):
+        assert _train_runs(work / src / 'train.log') == 1
+    assert json.loads((work / 'matrix.json').read_text())['cells'] == matrix['cells']
