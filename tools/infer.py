@@ -23,6 +23,11 @@ JSON line the fake segments found in the whole video (``segments``: ``[confidenc
 end_s]`` rows, best first) and the per-frame score timeline (``frame_times``, ``frame_scores``),
 and draws one PNG timeline per video into ``--timeline-dir``; ``--metadata`` (a
 ``*_metadata.json`` list) adds the annotated ``fake_segments`` to both (docs/localization.md).
+
+``--backend onnxruntime`` runs an exported graph instead (``tools/deployment/export_onnx.py``):
+CHECKPOINT is then the ``.onnx`` file; the data pipeline is the config's, as with PyTorch. The
+next clip is decoded in a background thread while the model scores the current one
+(``--prefetch``, default 1; 0 turns it off); see docs/deployment.md.
 """
 
 import os
@@ -41,7 +46,8 @@ import sys
 import torch
 from tqdm import tqdm
 
-from holaframe.apis import collect_videos, inference_detector, init_detector
+from holaframe.apis import collect_videos
+from holaframe.apis.backends import BACKENDS, build_scoring_model, iter_inference
 from holaframe.apis.inference import VIDEO_EXTENSIONS
 from holaframe.evaluation.submission import write_submission
 from holaframe.utils.atomic_io import atomic_open
@@ -78,6 +84,12 @@ def parse_args(argv=None):
     parser.add_argument('--quantize', choices=['int8'],
                         help='int8: dynamically quantize the linear layers to int8 (CPU only; '
                         'faster, scores differ slightly from fp32)')
+    parser.add_argument('--backend', choices=BACKENDS, default='pytorch',
+                        help='pytorch (default) or onnxruntime: then CHECKPOINT is the .onnx '
+                        'file from tools/deployment/export_onnx.py (CPU)')
+    parser.add_argument('--prefetch', type=int, default=1,
+                        help='clips decoded ahead in a thread while the model runs (default 1; '
+                        '0: none)')
     parser.add_argument('--extensions', nargs='+', default=list(VIDEO_EXTENSIONS),
                         help='video file endings looked for inside folders')
     parser.add_argument('--relative-to',
@@ -101,6 +113,15 @@ def parse_args(argv=None):
         parser.error('give video files/folders or --file-list')
     if not 0.0 <= args.fallback_score <= 1.0:
         parser.error(f'--fallback-score must be in [0, 1], got {args.fallback_score}')
+    if args.prefetch < 0:
+        parser.error(f'--prefetch must be >= 0, got {args.prefetch}')
+    if args.backend == 'onnxruntime':
+        if args.quantize:
+            parser.error('--quantize applies to --backend pytorch; an ONNX graph is quantized '
+                         'when exported (tools/deployment/export_onnx.py --int8)')
+        if args.device is not None and torch.device(args.device).type != 'cpu':
+            parser.error(f'--backend onnxruntime runs on the CPU, not on --device {args.device}')
+        args.device = 'cpu'
     if args.device is None:
         args.device = 'cuda' if torch.cuda.is_available() and not args.quantize else 'cpu'
     elif args.quantize and torch.device(args.device).type != 'cpu':
@@ -200,16 +221,22 @@ def main(argv=None) -> int:
         return 1
     if args.localize:
         return localize_main(args, videos)
-    model = init_detector(args.config, args.checkpoint, device=args.device,
-                          quantize=args.quantize)
+    try:
+        model = build_scoring_model(args.config, args.checkpoint, backend=args.backend,
+                                    device=args.device, quantize=args.quantize)
+    except (FileNotFoundError, ValueError) as exc:
+        if args.backend != 'onnxruntime':
+            raise
+        print(f'infer.py: error: {exc}', file=sys.stderr)
+        return 1
 
     entries = []
     with contextlib.ExitStack() as stack:
         out = stack.enter_context(atomic_open(args.out)) if args.out else sys.stdout
-        for path, name in tqdm(videos, desc='scoring', unit='video', disable=args.no_progress,
-                               file=sys.stderr):
-            entry = inference_detector(model, path, threshold=args.threshold,
-                                       face_crop=args.face_crop)
+        scored = iter_inference(model, [path for path, _ in videos], threshold=args.threshold,
+                                face_crop=args.face_crop, prefetch=args.prefetch)
+        for (_, name), entry in tqdm(zip(videos, scored), total=len(videos), desc='scoring',
+                                     unit='video', disable=args.no_progress, file=sys.stderr):
             entry['file'] = name
             entries.append(entry)
             out.write(json.dumps(entry) + '\n')

@@ -6,6 +6,9 @@ Starts the FastAPI app of :mod:`holaframe.apis.service` under uvicorn: the model
 are streamed to a temporary file, probed with PyAV, scored on ``--workers`` threads and removed;
 requests beyond ``--workers + --queue-size`` get 503 with ``Retry-After``. See docs/serving.md.
 
+``--backend onnxruntime`` serves an exported graph (``tools/deployment/export_onnx.py``):
+CHECKPOINT is then the ``.onnx`` file; the pipeline and the answers are the same.
+
 The API key, if any, comes from ``--api-key`` or the ``HOLAFRAME_API_KEY`` environment variable
 (prefer the variable: a command line is visible to other users of the machine).
 """
@@ -21,7 +24,7 @@ import sys
 
 import torch
 
-from holaframe.apis import init_detector
+from holaframe.apis.backends import BACKENDS, build_scoring_model
 from holaframe.apis.service import ServiceSettings, VideoScorer, create_app
 from holaframe.utils.checkpoint import set_unsafe_load
 from holaframe.version import __version__
@@ -50,6 +53,9 @@ def parse_args(argv=None):
     parser.add_argument('--on-no-face', default='center', choices=['center', 'error'],
                         help='no face found: score the centre square, or answer 422')
     parser.add_argument('--quantize', choices=['int8'], help='int8 dynamic quantization (CPU)')
+    parser.add_argument('--backend', choices=BACKENDS, default='pytorch',
+                        help='pytorch (default) or onnxruntime: then CHECKPOINT is the .onnx '
+                        'file from tools/deployment/export_onnx.py (CPU)')
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--threads', type=int,
                         help='torch threads per worker (default: CPU cores / workers)')
@@ -75,14 +81,17 @@ def build_app(args):
     set_unsafe_load(args.unsafe_load)
     threads = args.threads or max(1, (os.cpu_count() or 1) // args.workers)
     torch.set_num_threads(threads)
-    model = init_detector(args.config, args.checkpoint, device=args.device,
-                          quantize=args.quantize)
+    backend = getattr(args, 'backend', 'pytorch')
+    model = build_scoring_model(args.config, args.checkpoint, backend=backend,
+                                device=args.device, quantize=args.quantize, threads=threads)
     identity = dict(
         config=osp.basename(args.config), checkpoint=osp.basename(args.checkpoint),
         checkpoint_sha256=file_sha256(args.checkpoint) if osp.isfile(args.checkpoint) else None,
         model=type(model).__name__,
-        parameters=int(sum(p.numel() for p in model.parameters())),
-        quantize=args.quantize, device=str(args.device), holaframe=__version__,
+        parameters=(int(sum(p.numel() for p in model.parameters()))
+                    if hasattr(model, 'parameters') else None),
+        quantize=args.quantize if backend == 'pytorch' else getattr(model, 'precision', None),
+        backend=backend, device=str(args.device), holaframe=__version__,
         torch=torch.__version__)
     scorer = VideoScorer(model, threshold=args.threshold, face_crop=not args.no_face_crop,
                          face_detector=args.face_detector, on_no_face=args.on_no_face,
@@ -97,7 +106,13 @@ def build_app(args):
 def main(argv=None) -> int:
     args = parse_args(argv)
     import uvicorn
-    app = build_app(args)
+    try:
+        app = build_app(args)
+    except (FileNotFoundError, ValueError) as exc:
+        if args.backend != 'onnxruntime':
+            raise
+        print(f'serve.py: error: {exc}', file=sys.stderr)
+        return 1
     print(f'holaframe service on http://{args.host}:{args.port}/ (model '
           f'{osp.basename(args.config)}, {args.workers} worker(s), queue {args.queue_size}'
           f'{", API key required" if args.api_key else ""})', file=sys.stderr, flush=True)

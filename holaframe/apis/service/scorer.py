@@ -124,9 +124,11 @@ class VideoScorer:
             self.post = Compose(pipeline[pos[0] + 1:])
         self.face = FaceTrackCrop(detector=face_detector, on_no_face=on_no_face)
         self._local = threading.local()  # one detector per worker thread (see _face_crop)
-        self.localizes = getattr(model, 'aux_head', None) is not None
+        has_aux_head = getattr(model, 'aux_head', None) is not None
+        # An exported graph (OnnxDetector) returns its frame scores on the sample instead.
+        self.localizes = has_aux_head or bool(getattr(model, 'has_frame_scores', False))
         self._frame_logits = threading.local()
-        if self.localizes:
+        if has_aux_head:
             model.aux_head.register_forward_hook(self._keep_frame_logits)
 
     def _face_crop(self, track: int) -> FaceTrackCrop:
@@ -152,6 +154,8 @@ class VideoScorer:
         score = float(sample.pred_score.reshape(-1)[0])
         logits = self._frame_logits.value
         frames = None if logits is None else torch.sigmoid(logits[0]).numpy()
+        if frames is None and self.localizes and 'pred_frame_scores' in sample:
+            frames = sample.pred_frame_scores.float().cpu().numpy()
         return score, frames, sample
 
     def _times(self, meta: dict, length: int, fps: float) -> List[float]:
