@@ -55,3 +55,36 @@ def test_segment_sticking_out_is_clipped_or_refused():
     # Within half a frame of the end: rounding, accepted as it is (clipped to the end).
     assert SegmentTargets(clip_segments=False)(_results([[3.8, 4.01]]))['fake_segments'] == [
         [3.8, 4.0]]
+
+
+def test_bad_segment_is_recorded_in_the_error_report(tmp_path):
+    """A zero-length segment passes the metadata checks, fails in SegmentTargets, and with
+    skip_bad_samples the test dataset returns a placeholder whose error reaches errors.jsonl."""
+    import json
+
+    from holaframe.datasets import AVDeepfake1MDataset
+    from holaframe.evaluation.metrics import ErrorReportWriter
+    from holaframe.testing import make_indexed_clip
+
+    for name in ('good.mp4', 'bad.mp4'):
+        make_indexed_clip(str(tmp_path / 'val' / name), num_frames=30, size=32)
+    (tmp_path / 'val_metadata.json').write_text(json.dumps([
+        dict(file='good.mp4', fake_segments=[[0.4, 0.8]]),
+        dict(file='bad.mp4', fake_segments=[[0.4, 0.4]])]))
+    pipeline = [dict(type='DecordInit'), dict(type='WholeVideoSampleFrames', min_len=8),
+                dict(type='DecordDecode'), dict(type='AudioDecode', sample_rate=16000),
+                dict(type='AudioFrameLogMel', n_mels=8, group=4), dict(type='SegmentTargets'),
+                dict(type='PackAVInputs')]
+    ds = AVDeepfake1MDataset(data_root=str(tmp_path), subset='val', test_mode=True,
+                             skip_bad_samples=True, pipeline=pipeline,
+                             bad_samples_file=str(tmp_path / 'bad_samples.txt'))
+    good, bad = ds[0]['data_samples'], ds[1]['data_samples']
+    assert good.frame_labels.sum() == 10 and 'load_error' not in good
+    assert 'bad.mp4' in bad.load_error and 'start >= end' in bad.load_error
+    assert 'bad.mp4' in (tmp_path / 'bad_samples.txt').read_text()
+    report = tmp_path / 'errors.jsonl'
+    writer = ErrorReportWriter(out_file=str(report))
+    writer.process(None, [good, bad])
+    writer.compute_metrics(writer.results)
+    rows = [json.loads(x) for x in report.read_text().splitlines()]
+    assert [r['file'] for r in rows] == ['bad.mp4'] and 'start >= end' in rows[0]['error']
