@@ -96,16 +96,42 @@ def best_threshold(labels: Sequence[int], scores: Sequence[float]) -> Tuple[floa
     return float(cands[i]), float(accs[i])
 
 
-def cell_metrics(source: dict, target: dict) -> dict:
-    """AUC and the ACCs of one (source model, target set) cell from per-clip scores."""
+def cell_metrics(source: dict, target: dict,
+                 modify_types: Optional[Dict[str, str]] = None) -> dict:
+    """AUC and the ACCs of one (source model, target set) cell from per-clip scores.
+
+    Args:
+        source: The source model's ``labels`` and ``scores`` on the source's own split.
+        target: Its ``files``, ``labels`` and ``scores`` on the target's split.
+        modify_types: Target file -> ``modify_type``; adds ``auc_<type>`` (real clips vs the
+            clips of that type) for every fake type present.
+    """
     thr, _ = best_threshold(source['labels'], source['scores'])
     labels, scores = target['labels'], target['scores']
     _, best_acc = best_threshold(labels, scores)
-    return dict(auc=rank_auc(labels, scores), acc_source_threshold=accuracy_percent(
+    out = dict(auc=rank_auc(labels, scores), acc_source_threshold=accuracy_percent(
         labels, scores, thr), acc_best_threshold=best_acc,
         acc_at_0_5=accuracy_percent(labels, scores, 0.5), source_threshold=thr,
-        num_videos=len(labels), num_fake=int(sum(labels)),
+        acc_all_fake=100.0 * float(np.mean(labels)), num_videos=len(labels),
+        num_fake=int(sum(labels)),
         fake_rate_source_threshold=100.0 * float(np.mean(np.asarray(scores) >= thr)))
+    if modify_types:
+        types = [modify_types.get(f, '') for f in target['files']]
+        y, sc = np.asarray(labels), np.asarray(scores, dtype=np.float64)
+        for t in sorted({t for t, lab in zip(types, labels) if lab == 1 and t}):
+            keep = np.array([lab == 0 or ty == t for ty, lab in zip(types, labels)])
+            if (y[keep] == 0).any():
+                out[f'auc_{t}'] = rank_auc(y[keep], sc[keep])
+    return out
+
+
+def modify_types_of(root: str, split: str) -> Dict[str, str]:
+    """File -> ``modify_type`` from ``root/<split>_metadata.json`` (empty when absent)."""
+    path = osp.join(root, f'{split}_metadata.json')
+    if not osp.isfile(path):
+        return {}
+    with open(path) as f:
+        return {m['file']: m.get('modify_type', '') for m in json.load(f)}
 
 
 def _options(cfg_options: dict, root: str) -> List[str]:
@@ -123,12 +149,18 @@ def render(matrix: dict) -> str:
     for key, title, fmt in (('auc', 'AUC', '{:.3f}'),
                             ('acc_source_threshold', 'ACC (%) @ source threshold', '{:.1f}'),
                             ('acc_best_threshold', 'ACC (%) @ best threshold', '{:.1f}'),
+                            ('acc_all_fake', 'ACC (%) calling every clip fake', '{:.1f}'),
                             ('fake_rate_source_threshold',
-                             'clips called fake (%) @ source threshold', '{:.1f}')):
+                             'clips called fake (%) @ source threshold', '{:.1f}'),
+                            ('auc_visual_modified', 'AUC real vs visual_modified', '{:.3f}'),
+                            ('auc_audio_modified', 'AUC real vs audio_modified', '{:.3f}'),
+                            ('auc_both_modified', 'AUC real vs both_modified', '{:.3f}')):
+        if not any(key in cell for row in cells.values() for cell in row.values()):
+            continue
         lines += [f'**{title}**', '', '| train \\ test | ' + ' | '.join(cols) + ' |',
                   '|---|' + '---|' * len(cols)]
         for r in rows:
-            vals = [fmt.format(cells[r][c][key]) if c in cells.get(r, {}) else '-'
+            vals = [fmt.format(cells[r][c][key]) if key in cells.get(r, {}).get(c, {}) else '-'
                     for c in cols]
             lines.append(f'| {r} | ' + ' | '.join(vals) + ' |')
         lines.append('')
@@ -193,7 +225,10 @@ def main(argv: Optional[List[str]] = None) -> int:
             scores[tgt] = ev
             print(f'test {src} -> {tgt}: {len(ev["labels"])} clips in {ev["wall_s"]:.0f} s; '
                   f'load {ev["loadavg"]}', flush=True)
-        matrix['cells'][src] = {tgt: cell_metrics(scores[src], scores[tgt]) for tgt in targets}
+        matrix['cells'][src] = {
+            tgt: cell_metrics(scores[src], scores[tgt],
+                              modify_types_of(everything[tgt], args.split))
+            for tgt in targets}
         for tgt, c in matrix['cells'][src].items():
             print(f'{src} -> {tgt}: AUC {c["auc"]:.3f}, ACC {c["acc_source_threshold"]:.1f} '
                   f'@ source threshold {c["source_threshold"]:.3f} (best '

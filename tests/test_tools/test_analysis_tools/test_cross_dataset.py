@@ -34,7 +34,15 @@ def test_best_threshold_and_transfer():
     c = tool.cell_metrics(source, target)
     assert c['auc'] == 1.0 and c['acc_best_threshold'] == 100.0
     assert c['acc_source_threshold'] == 50.0 and c['fake_rate_source_threshold'] == 100.0
-    assert c['num_videos'] == 6 and c['num_fake'] == 3
+    assert c['num_videos'] == 6 and c['num_fake'] == 3 and c['acc_all_fake'] == 50.0
+    # per modify type: real clips against the clips of one type
+    files = ['r1', 'r2', 'r3', 'v', 'a', 'b']
+    types = dict(r1='real', r2='real', r3='real', v='visual_modified', a='audio_modified',
+                 b='both_modified')
+    target = dict(files=files, labels=labels, scores=[0.5, 0.6, 0.7, 0.55, 0.9, 0.1])
+    c = tool.cell_metrics(source, target, types)
+    assert c['auc_audio_modified'] == 1.0 and c['auc_both_modified'] == 0.0
+    assert c['auc_visual_modified'] == pytest.approx(1 / 3)
 
 
 def test_parse_sets(tmp_path):
@@ -57,6 +65,7 @@ def test_render_and_heatmap(tmp_path):
                   cells=dict(a=dict(a=cell, b=dict(cell, auc=0.6))))
     text = tool.render(matrix)
     assert '| a | 0.900 | 0.600 |' in text and '| a | 60.0 | 60.0 |' in text
+    assert 'visual_modified' not in text  # no per-type AUC in these cells
     tool.save_heatmap(matrix, str(tmp_path / 'm.png'))
     assert (tmp_path / 'm.png').stat().st_size > 1000
 
@@ -93,6 +102,9 @@ def test_two_generators_matrix_then_reuse(tmp_path, capsys):
         # on its own split the source threshold is the best one
         own = matrix['cells'][src][src]
         assert own['acc_source_threshold'] == own['acc_best_threshold']
+    # per modify type on the photo set (every type present among its 8 clips)
+    for t in ('visual_modified', 'audio_modified', 'both_modified'):
+        assert 0 <= matrix['cells']['cartoon']['photo'][f'auc_{t}'] <= 1
     assert '| cartoon |' in (work / 'matrix.md').read_text()
     assert (work / 'matrix.png').stat().st_size > 1000
     scores = json.loads((work / 'photo' / 'on_cartoon' / 'result.json').read_text())
