@@ -99,6 +99,16 @@ def calibration_reader(cfg, args, onnx_file: str) -> PackedCalibrationReader:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    try:
+        return export(args)
+    except (FileNotFoundError, KeyError, ValueError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f'export_onnx.py: error: {message}', file=sys.stderr)
+        return 1
+
+
+def export(args) -> int:
+    """Export (and quantize) as the command line says; 0 when the file is written."""
     set_unsafe_load(args.unsafe_load)
     model = init_detector(args.config, args.checkpoint, device='cpu')
     cfg = model.cfg
