@@ -12,7 +12,7 @@ largest and mean |score difference|, and the labels changed at 0.5. The target i
 Usage (the README's dense demo model on the synthetic data)::
 
     python benchmarks/bench_onnx_accuracy.py configs/hola/hola-dense_tiny_1xb8-10min_synthetic.py \\
-        work_dirs/demo/best.pth --subset val --calib-samples 32
+        'work_dirs/demo/train/best_*.pth' --subset val --calib-samples 32
 
 Writes JSON (default ``benchmarks/results/bench_onnx_accuracy.json``).
 """
@@ -33,11 +33,25 @@ FORMS = ('eager-fp32', 'eager-int8', 'ort-fp32', 'ort-int8-dynamic', 'ort-int8-s
 AUC_TARGET = 0.002
 
 
+def resolve_checkpoint(pattern: str) -> str:
+    """``pattern`` itself when it is a file, else the newest file matching it as a glob."""
+    import glob
+    if osp.isfile(pattern):
+        return pattern
+    matches = sorted(glob.glob(pattern), key=osp.getmtime)
+    if not matches:
+        raise SystemExit(f'bench_onnx_accuracy.py: no checkpoint at {pattern!r}: train one '
+                         f'first (bash tools/run_demo.sh writes work_dirs/demo/train/best_*.pth)')
+    return matches[-1]
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     """Command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config', help='model config (with train and test data settings)')
-    parser.add_argument('checkpoint', help='trained checkpoint')
+    parser.add_argument('checkpoint',
+                        help='trained checkpoint, or a glob pattern (the newest match is used, '
+                        'e.g. work_dirs/demo/train/best_*.pth of the README\'s main job)')
     parser.add_argument('--subset', default='val', help='labeled subset scored (default val)')
     parser.add_argument('--calib-samples', type=int, default=32,
                         help='training clips for static calibration (default 32)')
@@ -70,6 +84,7 @@ def main(argv=None) -> int:
     )
     from holaframe.deploy.quantization import quantize_dynamic_int8
     torch.set_num_threads(args.threads)
+    args.checkpoint = resolve_checkpoint(args.checkpoint)
     load_before = measure.loadavg()
     model = init_detector(args.config, args.checkpoint, device='cpu')
     cfg = model.cfg

@@ -94,9 +94,9 @@ BENCHMARKS: Dict[str, dict] = {
         what='AUC of the exported fp32 and int8 (dynamic, static) detectors against PyTorch '
              'fp32 on a labeled subset (needs a trained checkpoint and data)',
         args=['configs/hola/hola-dense_tiny_1xb8-10min_synthetic.py',
-              'work_dirs/engA_demo/train/best_video_auc_epoch_12.pth'],
+              'work_dirs/demo/train/best_*.pth'],
         quick=['configs/hola/hola-dense_tiny_1xb8-10min_synthetic.py',
-               'work_dirs/engA_demo/train/best_video_auc_epoch_12.pth', '--max-clips', '8',
+               'work_dirs/demo/train/best_*.pth', '--max-clips', '8',
                '--calib-samples', '2'], default=False),
     'localization': dict(
         script='bench_localization.py',

@@ -26,6 +26,7 @@ import torch
 
 from holaframe.apis.backends import BACKENDS, build_scoring_model
 from holaframe.apis.service import ServiceSettings, VideoScorer, create_app
+from holaframe.apis.service.server_logging import configure_uvicorn_logging
 from holaframe.utils.checkpoint import set_unsafe_load
 from holaframe.version import __version__
 
@@ -116,7 +117,8 @@ def main(argv=None) -> int:
     print(f'holaframe service on http://{args.host}:{args.port}/ (model '
           f'{osp.basename(args.config)}, {args.workers} worker(s), queue {args.queue_size}'
           f'{", API key required" if args.api_key else ""})', file=sys.stderr, flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
+    configure_uvicorn_logging()
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, log_config=None,
                 proxy_headers=True, server_header=False)
     return 0
 

@@ -31,9 +31,13 @@ def free_port() -> int:
 def running_server(app, port: Optional[int] = None, timeout: float = 30.0) -> Iterator[str]:
     """Serve ``app`` on ``http://127.0.0.1:PORT`` in a thread; yields the base URL."""
     import uvicorn
+
+    from holaframe.apis.service.server_logging import configure_uvicorn_logging
     port = port or free_port()
+    configure_uvicorn_logging()
+    # log_config=None: uvicorn's dictConfig would close every logging handler of the process.
     server = uvicorn.Server(uvicorn.Config(app, host='127.0.0.1', port=port, log_level='warning',
-                                           lifespan='on'))
+                                           log_config=None, lifespan='on'))
     thread = threading.Thread(target=server.run, name=f'uvicorn-{port}', daemon=True)
     thread.start()
     deadline = time.monotonic() + timeout

@@ -2,11 +2,14 @@
 
 The config's test pipeline is split after its frame decoder: the decoded frames go through
 :class:`~holaframe.datasets.transforms.FaceTrackCrop` once per scored face track, then through
-the rest of the pipeline and the model. A model with a frame-level head (``aux_head``, e.g. the
-dense demo model) also gives a per-frame fake probability, captured from that head's output;
-its runs above the threshold are reported as segments. holaframe has no trained temporal
-localisation head: these frame scores come from an auxiliary head trained alongside the clip
-head, and the JSON says so (``localization``).
+the rest of the pipeline and the model.
+
+A model with a localisation head (``loc_head``, configs/localization/) gives the whole video's
+per-frame fake probability and its post-processed segments (``pred_segments``): the segments
+whose confidence reaches the threshold are reported, and the ranked proposals with their
+confidences. A model with only a frame-level auxiliary head (``aux_head``, e.g. the dense demo
+model) gives a per-frame fake probability captured from that head's output; its runs above the
+threshold are reported as segments. The JSON says which source was used (``localization``).
 """
 
 import base64
@@ -35,12 +38,18 @@ __all__ = ['VideoScorer', 'segments_from_scores']
 DECODERS = ('DecordDecode', )
 
 LOCALIZATION_NOTE = ('Frame scores come from the model\'s frame-level auxiliary head, trained '
-                     'with the clip head; holaframe has no trained temporal localisation head, '
-                     'so segments are runs of frames above the threshold, not calibrated '
+                     'with the clip head; this model has no temporal localisation head, so '
+                     'segments are runs of frames above the threshold, not calibrated '
                      'boundaries.')
-NO_LOCALIZATION_NOTE = ('This model scores whole clips: it has no frame-level head, so there is '
-                        'no per-frame timeline and no segments (holaframe has no temporal '
-                        'localisation head yet).')
+HEAD_LOCALIZATION_NOTE = ('Segments come from the model\'s temporal localisation head (per-frame '
+                          'fake probability and boundary distances, then non-maximum '
+                          'suppression): those with confidence at or above the threshold are '
+                          'listed; proposals holds the best ranked ones with their confidence.')
+NO_LOCALIZATION_NOTE = ('This model scores whole clips: it has no frame-level or temporal '
+                        'localisation head, so there is no per-frame timeline and no segments.')
+
+#: Most ranked proposals reported by a model with a localisation head.
+MAX_PROPOSALS = 10
 
 
 def segments_from_scores(times: Sequence[float], scores: Sequence[float],
@@ -125,8 +134,10 @@ class VideoScorer:
         self.face = FaceTrackCrop(detector=face_detector, on_no_face=on_no_face)
         self._local = threading.local()  # one detector per worker thread (see _face_crop)
         has_aux_head = getattr(model, 'aux_head', None) is not None
+        self.has_loc_head = getattr(model, 'loc_head', None) is not None
         # An exported graph (OnnxDetector) returns its frame scores on the sample instead.
-        self.localizes = has_aux_head or bool(getattr(model, 'has_frame_scores', False))
+        self.localizes = (has_aux_head or self.has_loc_head
+                          or bool(getattr(model, 'has_frame_scores', False)))
         self._frame_logits = threading.local()
         if has_aux_head:
             model.aux_head.register_forward_hook(self._keep_frame_logits)
@@ -152,10 +163,10 @@ class VideoScorer:
         with torch.no_grad():
             sample = self.model.test_step(pseudo_collate([data]))[0]
         score = float(sample.pred_score.reshape(-1)[0])
+        if 'pred_frame_scores' in sample:  # whole-video prediction (stitched windows)
+            return score, sample.pred_frame_scores.float().cpu().numpy(), sample
         logits = self._frame_logits.value
         frames = None if logits is None else torch.sigmoid(logits[0]).numpy()
-        if frames is None and self.localizes and 'pred_frame_scores' in sample:
-            frames = sample.pred_frame_scores.float().cpu().numpy()
         return score, frames, sample
 
     def _times(self, meta: dict, length: int, fps: float) -> List[float]:
@@ -238,20 +249,40 @@ class VideoScorer:
                      threshold=self.threshold,
                      has_audio=bool(meta.get('has_audio', info.has_audio)))
         if frames is not None:
-            times = self._times(meta, len(frames), info.fps)
+            inds = meta.get('frame_inds', ())
+            if 'pred_frame_scores' in sample and len(inds) > len(frames):
+                # Whole-video scores cover the real frames only (padding left out).
+                times = self._times(dict(meta, frame_inds=np.asarray(inds)[:len(frames)]),
+                                    len(frames), info.fps)
+            else:
+                times = self._times(meta, len(frames), info.fps)
             # A clip shorter than the sampled window is padded with repeated frames: one score
             # per video frame is kept (num_valid_frames of DenseSampleFrames).
             valid = int(meta.get('num_valid_frames') or len(frames))
-            if len(frames) == len(meta.get('frame_inds', ())) and 0 < valid < len(frames):
+            if len(frames) == len(inds) and 0 < valid < len(frames):
                 frames, times = frames[:valid], times[:valid]
             scores = [round(float(v), 5) for v in frames]
             entry['timeline'] = dict(times=times, scores=scores)
-            entry['segments'] = segments_from_scores(times, scores, self.threshold)
-            entry['localization'] = dict(available=True, source='frame_aux_head',
-                                         note=LOCALIZATION_NOTE)
+            if 'pred_segments' in sample:
+                rows = sample.pred_segments.float().cpu().numpy().reshape(-1, 3)
+                rows = rows[np.argsort(-rows[:, 0], kind='stable')]
+                entry['segments'] = sorted(
+                    [round(float(s), 3), round(float(e), 3)]
+                    for c, s, e in rows if c >= self.threshold)
+                entry['proposals'] = [dict(start=round(float(s), 3), end=round(float(e), 3),
+                                           confidence=round(float(c), 5))
+                                      for c, s, e in rows[:MAX_PROPOSALS]]
+                entry['localization'] = dict(available=True, source='localization_head',
+                                             note=HEAD_LOCALIZATION_NOTE)
+            else:
+                entry['segments'] = segments_from_scores(times, scores, self.threshold)
+                entry['proposals'] = None
+                entry['localization'] = dict(available=True, source='frame_aux_head',
+                                             note=LOCALIZATION_NOTE)
         else:
             entry['timeline'] = None
             entry['segments'] = None
+            entry['proposals'] = None
             entry['localization'] = dict(available=False, source=None,
                                          note=NO_LOCALIZATION_NOTE)
         if self.face_crop:

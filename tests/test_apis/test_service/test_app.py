@@ -8,6 +8,8 @@ import time
 
 import numpy as np
 import pytest
+import torch
+from mmengine.dataset import pseudo_collate
 
 pytest.importorskip('fastapi', reason='the serve extra (fastapi, uvicorn, python-multipart)')
 
@@ -23,6 +25,9 @@ from holaframe.testing import generate_synthetic_avdf, write_av_clip  # noqa: E4
 from holaframe.testing.service_client import get_json, post_video, running_server  # noqa: E402
 from holaframe.testing.tiny_dense_detector import write_tiny_dense_detector  # noqa: E402
 from holaframe.testing.tiny_detector import write_tiny_detector  # noqa: E402
+from holaframe.testing.tiny_localization_detector import (  # noqa: E402
+    write_tiny_localization_detector,
+)
 
 
 @pytest.fixture(scope='module')
@@ -74,7 +79,8 @@ def test_score_multipart_raw_and_chunked(assets, tmp_uploads):
         assert body['threshold'] == 0.5 and body['has_audio'] is True
         assert body['timeline'] is None and body['segments'] is None
         assert body['localization']['available'] is False
-        assert 'no temporal localisation head' in body['localization']['note']
+        assert 'no frame-level or temporal localisation head' in body['localization']['note']
+        assert body['proposals'] is None
         assert body['face']['crop'].startswith('data:image/jpeg;base64,')
         assert body['video']['width'] == 96 and body['video']['codec'] == 'h264'
         assert body['model']['config'] == 'tiny_hola.py'
@@ -236,6 +242,42 @@ def test_dense_model_timeline_and_segments(assets, tmp_path):
     assert tl['times'] == sorted(set(tl['times']))
 
 
+def test_localization_head_segments_and_proposals(assets, tmp_path):
+    cfg, ckpt = write_tiny_localization_detector(str(tmp_path))
+    model = init_detector(cfg, ckpt)
+    clip = assets['talking'][0]
+    info = probe_video(clip)
+    # The threshold below every confidence lists every proposal; above them, none.
+    for threshold in (0.0, 1.01):
+        body = VideoScorer(model, threshold=threshold, face_crop=False).score(clip, info)
+        assert body['localization'] == dict(available=True, source='localization_head',
+                                            note=body['localization']['note'])
+        assert 'localisation head' in body['localization']['note']
+        tl = body['timeline']
+        # Every frame of the 3.0-3.2 s video, none of the padding to the 64-frame window.
+        assert abs(len(tl['times']) - info.duration_s * 25) <= 1
+        assert tl['times'] == sorted(set(tl['times'])) and len(tl['scores']) == len(tl['times'])
+        props = body['proposals']
+        assert 1 <= len(props) <= 10
+        conf = [p['confidence'] for p in props]
+        assert conf == sorted(conf, reverse=True)
+        for p in props:
+            assert 0.0 <= p['start'] < p['end'] <= info.duration_s + 0.05
+        # The same segments as the model's own post-processed output.
+        scorer = VideoScorer(model, face_crop=False)
+        data = scorer.post(scorer.pre(dict(filename=clip, file='upload', sample_idx=0,
+                                            gt_label=-1, subset='inference')))
+        with torch.no_grad():
+            rows = model.test_step(pseudo_collate([data]))[0].pred_segments.numpy()
+        expected = sorted([round(float(s), 3), round(float(e), 3)] for c, s, e in rows
+                          if c >= threshold)
+        assert body['segments'] == expected
+        if threshold == 0.0:
+            assert len(body['segments']) == len(rows) >= len(props)
+        else:
+            assert body['segments'] == []
+
+
 def test_segments_from_scores():
     t = [0.0, 0.04, 0.08, 0.12, 0.16]
     assert segments_from_scores(t, [0.1, 0.9, 0.8, 0.2, 0.7], 0.5) == [[0.04, 0.12],
@@ -277,3 +319,21 @@ def test_500_is_json(assets, tmp_uploads):
         status, _, body = post_video(url + '/v1/score', assets['talking'][0])
     assert status == 500 and body['error']['code'] == 'internal_error'
     assert '/secret/path' not in body['error']['message']
+
+
+def test_serving_keeps_the_log_files_of_the_process_open(assets, tmp_uploads, tmp_path):
+    """uvicorn's default dictConfig closes every handler; MMEngine's log file must survive."""
+    import logging
+
+    from mmengine.logging import MMLogger
+    log_file = tmp_path / 'run.log'
+    logger = MMLogger.get_instance('service_log_test', log_file=str(log_file))
+    files = [h for h in logger.handlers if isinstance(h, logging.FileHandler)]
+    assert files
+    with serve(assets, tmp_uploads) as url:
+        assert get_json(url + '/healthz')[0] == 200
+    assert all(h.stream is not None for h in files)
+    logger.info('still logging')
+    for h in files:
+        h.flush()
+    assert 'still logging' in log_file.read_text()
