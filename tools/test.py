@@ -41,7 +41,7 @@ import sys
 from mmengine.config import DictAction
 
 from holaframe.apis import evaluator_setup
-from holaframe.engine.runner import build_runner, load_config
+from holaframe.engine.runner import build_runner, close_dist_env, load_config
 from holaframe.utils.atomic_io import atomic_open
 from holaframe.utils.checkpoint import allow_mmengine_checkpoints, is_url, set_unsafe_load
 
@@ -143,6 +143,7 @@ def main() -> int:
         if failed:
             report = args.error_report or osp.join(cfg.work_dir, 'errors.jsonl')
             print(f'{failed} clip(s) could not be scored: see {report}', file=sys.stderr)
+    close_dist_env()
     return 3 if failed else 0
 
 

@@ -17,7 +17,7 @@ import argparse
 import torch
 from mmengine.config import DictAction
 
-from holaframe.engine.runner import build_runner, load_config
+from holaframe.engine.runner import build_runner, close_dist_env, load_config
 from holaframe.utils.checkpoint import allow_mmengine_checkpoints, set_unsafe_load
 from holaframe.utils.pretrained import check_pretrained_checkpoints, drop_pretrained_inits
 
@@ -100,6 +100,7 @@ def main():
     # training checkpoints contain, so --resume works without an unrestricted pickle load.
     with allow_mmengine_checkpoints():
         runner.train()
+    close_dist_env()
 
 
 if __name__ == '__main__':

@@ -15,7 +15,8 @@ from typing import Optional
 import torch
 import torch.distributed as torch_dist
 
-__all__ = ['default_dist_backend', 'slurm_to_torch_env', 'mpi_to_torch_env', 'init_dist_env']
+__all__ = ['default_dist_backend', 'slurm_to_torch_env', 'mpi_to_torch_env', 'init_dist_env',
+           'close_dist_env']
 
 _TORCH_ENV = ('RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'MASTER_ADDR', 'MASTER_PORT')
 
@@ -112,3 +113,15 @@ def init_dist_env(launcher: str, backend: Optional[str] = None, **kwargs) -> str
         kwargs['timeout'] = datetime.timedelta(seconds=timeout)
     torch_dist.init_process_group(backend=backend, **kwargs)
     return backend
+
+
+def close_dist_env() -> None:
+    """Wait for every rank, then destroy the default process group (no-op without one).
+
+    Called at the end of ``tools/train.py``: without it, each process tears its gloo/NCCL
+    group down at interpreter exit in no particular order, and a rank whose peer has already
+    closed its sockets can abort (SIGABRT) after a finished run.
+    """
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.barrier()
+        torch_dist.destroy_process_group()

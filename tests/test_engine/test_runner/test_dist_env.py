@@ -1,4 +1,4 @@
-"""Launcher environment translation and backend choice (no process group is started)."""
+"""Launcher environment translation, backend choice and closing a one-rank gloo group."""
 
 import os
 
@@ -56,3 +56,15 @@ def test_pytorch_launcher_needs_torchrun_env(clean_env):
         dist_env.prepare_launcher_env('pytorch')
     with pytest.raises(ValueError, match='unsupported launcher'):
         dist_env.prepare_launcher_env('none')
+
+
+def test_close_dist_env_destroys_the_group_and_is_a_no_op_without_one(tmp_path):
+    import torch.distributed as dist
+
+    from holaframe.engine.runner import close_dist_env
+    close_dist_env()  # no group: nothing to do
+    dist.init_process_group('gloo', init_method=f'file://{tmp_path / "store"}', rank=0,
+                            world_size=1)
+    assert dist.is_initialized()
+    close_dist_env()
+    assert not dist.is_initialized()
