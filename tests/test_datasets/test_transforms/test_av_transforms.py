@@ -391,3 +391,16 @@ def test_decord_failure_falls_back_to_pyav(tmp_path):
                                    DecordDecode()])
     assert r['imgs'].shape == (4, 48, 48, 3)
     assert [decode_index(f) for f in r['imgs']] == r['frame_inds'].tolist()
+
+
+def test_flip_frames_equals_the_reversed_view():
+    """VideoFlip's OpenCV path gives NumPy's values for views, dtypes and channel counts."""
+    from holaframe.datasets.transforms.video_flip import flip_frames
+    rng = np.random.default_rng(0)
+    base = rng.integers(0, 255, (3, 20, 30, 3), dtype=np.uint8)
+    cases = [base, base[:, 2:17, 5:26], base.astype(np.float32), base[..., :1], base[..., :2],
+             base[:, :, ::2], np.repeat(base, 2, axis=3), base.astype(np.int16)]
+    for imgs in cases:
+        out = flip_frames(imgs)
+        np.testing.assert_array_equal(out, imgs[:, :, ::-1])
+        assert out.flags.c_contiguous and out.dtype == imgs.dtype and out.shape == imgs.shape
