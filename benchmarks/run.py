@@ -62,6 +62,12 @@ BENCHMARKS: Dict[str, dict] = {
         what='input pipelines vs naive decoding: clips/s per core, peak RSS',
         args=[], quick=['--num-clips', '2', '--workers', '0', '--pipelines', 'finetune',
                         '--warmup', '0'], default=True),
+    'packed_clips': dict(
+        script='bench_packed_clips.py',
+        what='decoded-clip cache: clips/s per core from the videos and from the cache (10x '
+             'target), disk per clip and for AV-Deepfake1M++',
+        args=[], quick=['--num-clips', '2', '--repeats', '1', '--pipelines', 'dense'],
+        default=True),
     'profile_train_step': dict(
         script='profile_train_step.py',
         what='where a base training step spends its time; MFU by wall and CPU time',
