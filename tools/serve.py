@@ -26,8 +26,8 @@ import torch
 
 from holaframe.apis.backends import BACKENDS, build_scoring_model
 from holaframe.apis.service import ServiceSettings, VideoScorer, create_app
-from holaframe.apis.service.server_logging import configure_uvicorn_logging
 from holaframe.utils.checkpoint import set_unsafe_load
+from holaframe.utils.server_logging import configure_uvicorn_logging
 from holaframe.version import __version__
 
 

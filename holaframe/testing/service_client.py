@@ -32,7 +32,7 @@ def running_server(app, port: Optional[int] = None, timeout: float = 30.0) -> It
     """Serve ``app`` on ``http://127.0.0.1:PORT`` in a thread; yields the base URL."""
     import uvicorn
 
-    from holaframe.apis.service.server_logging import configure_uvicorn_logging
+    from holaframe.utils.server_logging import configure_uvicorn_logging
     port = port or free_port()
     configure_uvicorn_logging()
     # log_config=None: uvicorn's dictConfig would close every logging handler of the process.
