@@ -18,12 +18,16 @@ Outputs in ``--work-dir`` (default ``work_dirs/robustness/<config name>``):
 * ``robustness.md``: AUC and ACC tables (rows: perturbations; columns: levels and their mean),
   with the clean values.
 * ``robustness_heatmap.png``: the same two tables as heatmaps.
+* With ``--track2`` (the evaluated split's evaluator must hold a ``LocalizationMetric``, as the
+  configs in configs/localization/ do): a third table and heatmap, the challenge's Track 2
+  Score per cell.
 * ``errors.jsonl``: every clip that could not be scored, with its cell (one perturbation
   failing on one clip does not stop the cell: the clip is left out of its metrics); per cell
   also ``cells/<cell>/errors.jsonl`` and ``scores.jsonl``.
 
 Exit status: 0 when every cell finished and every clip was scored; 3 when some clips could not
-be scored (all outputs are complete); 1 when a cell failed as a whole (rerun to retry it).
+be scored (all outputs are complete); 1 when a cell failed as a whole (rerun to retry it); 2 for
+an unknown perturbation, a level outside 1..5, or ``--track2`` without a localisation metric.
 """
 
 import os
@@ -65,10 +69,25 @@ from holaframe.utils.checkpoint import (  # noqa: E402
 
 CLEAN = 'clean'
 STATE_FILE = 'robustness.json'
-TRACK2_MESSAGE = (
-    'robustness.py: --track2 reports the temporal-localisation Score (Track 2), which needs a '
-    'localisation metric; holaframe has none yet (its metrics are the Track 1 video-level ones: '
-    'AUC, ACC). Run without --track2 for the AUC / ACC grid.')
+#: Key of the Track 2 Score in a cell's metrics (``LocalizationMetric``, default prefix).
+TRACK2_KEY = 'track2/score'
+#: Metrics of the tables: (key in a cell record, title, heatmap range).
+TABLE_METRICS = (('auc', 'AUC', (0.5, 1.0)), ('acc', 'ACC (%)', (50.0, 100.0)))
+TRACK2_METRIC = ('track2_score', 'Track 2 Score', (0.0, 1.0))
+
+
+def check_track2(cfg: Config, config_path: str) -> None:
+    """Raise ``ValueError`` with a clear message when the evaluated split has no
+    ``LocalizationMetric``."""
+    evaluator = cfg.test_evaluator
+    metrics = evaluator if isinstance(evaluator, (list, tuple)) else [evaluator]
+    if not any(isinstance(m, dict) and str(m.get('type', '')).endswith('LocalizationMetric')
+               for m in metrics):
+        raise ValueError(
+            f'robustness.py: --track2 reports the temporal-localisation Score (Track 2), but the '
+            f'evaluator of {config_path} has no LocalizationMetric (it has '
+            f'{[m.get("type") for m in metrics if isinstance(m, dict)]}); use a localisation '
+            f'config (configs/localization/) or run without --track2')
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -94,8 +113,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--restart', action='store_true',
                         help='discard finished cells of other settings in the work dir')
     parser.add_argument('--track2', action='store_true',
-                        help='also report the temporal-localisation Score (needs a localisation '
-                        'metric)')
+                        help='also report the temporal-localisation Score (Track 2; the '
+                        'evaluated split needs a LocalizationMetric)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value pairs')
     parser.add_argument('--unsafe-load', action='store_true',
@@ -228,28 +247,44 @@ def save_state(path: str, state: Dict) -> None:
 
 
 # ----------------------------------------------------------------------------- reports
-def summary(state: Dict, names: Sequence[str], levels: Sequence[int]) -> Dict:
-    """AUC and ACC per (perturbation, level), the mean over levels, and the clean values."""
+def _cell_value(cell: Dict, metric: str) -> Optional[float]:
+    """A cell's value of ``metric`` (the Track 2 Score also from its full metrics)."""
+    value = cell.get(metric)
+    if value is None and metric == TRACK2_METRIC[0]:
+        value = cell.get('metrics', {}).get(TRACK2_KEY)
+    return None if value is None else float(value)
+
+
+def table_metrics(track2: bool = False) -> Tuple:
+    """The metrics of the tables: AUC and ACC, and the Track 2 Score with ``track2``."""
+    return TABLE_METRICS + ((TRACK2_METRIC, ) if track2 else ())
+
+
+def summary(state: Dict, names: Sequence[str], levels: Sequence[int],
+            track2: bool = False) -> Dict:
+    """AUC and ACC (and the Track 2 Score) per (perturbation, level), the mean over levels,
+    and the clean values."""
     cells = state['cells']
     table = {}
-    for metric in ('auc', 'acc'):
+    for metric, _, _ in table_metrics(track2):
         rows = {}
         for name in names:
-            values = [cells.get(f'{name}/{lv}', {}).get(metric) for lv in levels]
+            values = [_cell_value(cells.get(f'{name}/{lv}', {}), metric) for lv in levels]
             done = [v for v in values if v is not None]
             rows[name] = dict(levels=dict(zip([str(lv) for lv in levels], values)),
                               mean=(float(np.mean(done)) if len(done) == len(levels) else None))
-        table[metric] = dict(clean=cells.get(CLEAN, {}).get(metric), rows=rows)
+        table[metric] = dict(clean=_cell_value(cells.get(CLEAN, {}), metric), rows=rows)
     return table
 
 
 def _fmt(value, metric: str) -> str:
     if value is None:
         return '-'
-    return f'{value:.4f}' if metric == 'auc' else f'{value:.2f}'
+    return f'{value:.2f}' if metric == 'acc' else f'{value:.4f}'
 
 
-def markdown(state: Dict, table: Dict, names: Sequence[str], levels: Sequence[int]) -> str:
+def markdown(state: Dict, table: Dict, names: Sequence[str], levels: Sequence[int],
+             track2: bool = False) -> str:
     """The tables as markdown."""
     s = state['settings']
     lines = [f'# Robustness: {osp.basename(s["config"])}', '',
@@ -259,9 +294,12 @@ def markdown(state: Dict, table: Dict, names: Sequence[str], levels: Sequence[in
              '']
     clean = state['cells'].get(CLEAN)
     if clean:
+        score = (f', Track 2 Score {_fmt(clean.get("track2_score"), "track2_score")}'
+                 if track2 else '')
         lines += [f'Clean: AUC {_fmt(clean.get("auc"), "auc")}, ACC '
-                  f'{_fmt(clean.get("acc"), "acc")} ({clean.get("num_clips", "?")} clips).', '']
-    for metric, title in (('auc', 'AUC'), ('acc', 'ACC (%)')):
+                  f'{_fmt(clean.get("acc"), "acc")}{score} ({clean.get("num_clips", "?")} '
+                  f'clips).', '']
+    for metric, title, _ in table_metrics(track2):
         lines += [f'## {title}', '',
                   '| perturbation | parameter (levels ' + ', '.join(map(str, levels)) + ') | '
                   + ' | '.join(f'L{lv}' for lv in levels) + ' | mean |',
@@ -288,20 +326,20 @@ def markdown(state: Dict, table: Dict, names: Sequence[str], levels: Sequence[in
 
 
 def write_heatmap(path: str, table: Dict, names: Sequence[str], levels: Sequence[int],
-                  title: str) -> None:
-    """The AUC and ACC heatmaps (levels and their mean)."""
+                  title: str, track2: bool = False) -> None:
+    """The AUC and ACC (and Track 2 Score) heatmaps (levels and their mean)."""
     from holaframe.visualization import robustness_heatmap_figure, save_figure
     columns = [str(lv) for lv in levels] + ['mean']
-    panels, clean = {}, {}
-    for metric, label in (('auc', 'AUC'), ('acc', 'ACC (%)')):
+    panels, clean, ranges = {}, {}, {}
+    for metric, label, span in table_metrics(track2):
+        ranges[label] = span
         rows = table[metric]['rows']
         panels[label] = np.array(
             [[np.nan if rows[n]['levels'][str(lv)] is None else rows[n]['levels'][str(lv)]
               for lv in levels] + [np.nan if rows[n]['mean'] is None else rows[n]['mean']]
              for n in names], dtype=np.float64)
         clean[label] = table[metric]['clean']
-    fig = robustness_heatmap_figure(names, columns, panels, clean=clean,
-                                    ranges={'AUC': (0.5, 1.0), 'ACC (%)': (50.0, 100.0)},
+    fig = robustness_heatmap_figure(names, columns, panels, clean=clean, ranges=ranges,
                                     title=title)
     save_figure(fig, path)
 
@@ -330,15 +368,16 @@ def cell_dir_of(work_dir: str, key: str) -> str:
 
 
 def write_reports(work_dir: str, state: Dict, names: Sequence[str],
-                  levels: Sequence[int]) -> Dict:
+                  levels: Sequence[int], track2: bool = False) -> Dict:
     """Rewrite robustness.json (with the summary), robustness.md and the heatmap."""
-    table = summary(state, names, levels)
+    table = summary(state, names, levels, track2)
     state['summary'] = table
     save_state(osp.join(work_dir, STATE_FILE), state)
     atomic_write_text(osp.join(work_dir, 'robustness.md'),
-                      markdown(state, table, names, levels))
+                      markdown(state, table, names, levels, track2))
     write_heatmap(osp.join(work_dir, 'robustness_heatmap.png'), table, names, levels,
-                  f'{osp.basename(state["settings"]["config"])} ({state["settings"]["split"]})')
+                  f'{osp.basename(state["settings"]["config"])} ({state["settings"]["split"]})',
+                  track2)
     return table
 
 
@@ -346,9 +385,6 @@ def write_reports(work_dir: str, state: Dict, names: Sequence[str],
 def main(argv=None) -> int:
     """Run the grid; the exit status (see the module docstring)."""
     args = parse_args(argv)
-    if args.track2:
-        print(TRACK2_MESSAGE, file=sys.stderr)
-        return 2
     try:
         names = check_perturbation_names(args.perturb)
         levels = parse_levels(args.levels)
@@ -369,11 +405,17 @@ def main(argv=None) -> int:
     print(f'robustness: {len(cells)} cells ({done} already finished in {state_path}), '
           f'{len(pending)} to evaluate', flush=True)
 
+    cfg = load_config(args.config, args.cfg_options, 'none', work_dir)
+    cfg = split_config(cfg, args.split, args.config)
+    if args.track2:
+        try:
+            check_track2(cfg, args.config)
+        except ValueError as e:
+            print(e, file=sys.stderr)
+            return 2
     if pending:
-        cfg = load_config(args.config, args.cfg_options, 'none', work_dir)
         cfg.load_from = args.checkpoint
         cfg.resume = False
-        cfg = split_config(cfg, args.split, args.config)
         runner = None
         bar = tqdm(pending, desc='robustness', unit='cell', file=sys.stderr)
         for key, name, level in bar:
@@ -392,7 +434,7 @@ def main(argv=None) -> int:
                                            error=f'{type(e).__name__}: {e}')
                 print(f'robustness: cell {key} failed: {type(e).__name__}: {e}',
                       file=sys.stderr)
-                write_reports(work_dir, state, names, levels)
+                write_reports(work_dir, state, names, levels, args.track2)
                 if first:  # the runner or the checkpoint is unusable: stop here
                     raise
                 continue
@@ -400,18 +442,20 @@ def main(argv=None) -> int:
                           parameter=None if name is None else PERTURBATIONS[name].levels[
                               level - 1],
                           auc=_metric(metrics, 'auc'), acc=_metric(metrics, 'acc'),
+                          track2_score=(float(metrics[TRACK2_KEY]) if TRACK2_KEY in metrics
+                                        else None),
                           num_clips=metrics.get('video/num_clips'),
                           num_failed=int(metrics.get('errors/num_failed', 0) or 0),
                           seconds=round(time.perf_counter() - start, 1),
                           finished=time.strftime('%Y-%m-%d %H:%M:%S'),
                           metrics={k: v for k, v in _plain(metrics).items()})
             state['cells'][key] = record
-            write_reports(work_dir, state, names, levels)
+            write_reports(work_dir, state, names, levels, args.track2)
             if record['auc'] is not None:
                 bar.set_postfix_str(f'{key} AUC {record["auc"]:.4f}')
         bar.close()
 
-    table = write_reports(work_dir, state, names, levels)
+    table = write_reports(work_dir, state, names, levels, args.track2)
     failed_clips = collect_errors(work_dir, [c[0] for c in cells])
     broken = [c[0] for c in cells if state['cells'].get(c[0], {}).get('error')]
     clean = table['auc']['clean']

@@ -6,9 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
+from mmengine.config import Config
 
 from holaframe.datasets.transforms.perturbations import VideoGaussianBlur
-from holaframe.testing import write_tiny_detector
+from holaframe.testing import tiny_pipeline, write_tiny_detector
 
 REPO = Path(__file__).resolve().parents[3]
 TOOL = REPO / 'tools' / 'analysis_tools' / 'robustness.py'
@@ -112,9 +114,52 @@ def test_a_clip_whose_perturbation_fails_is_reported_and_the_run_goes_on(
      'h264, audio_noise, pitch_shift, reverb, mp3'),
     (['--levels', '0-3'], 'level(s) [0] outside 1..5: levels are integers 1..5'),
     (['--levels', '6'], 'level(s) [6] outside 1..5'),
-    (['--track2'], 'holaframe has none yet'),
 ])
 def test_bad_arguments_give_a_clear_message(tool, tmp_path, capsys, args, message):
     assert tool.main(['cfg.py', 'ckpt.pth', '--work-dir', str(tmp_path), *args]) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / 'robustness.json').exists()
+
+
+def test_track2_needs_a_localisation_metric(tool, tiny, tmp_path, capsys):
+    assert _run(tool, tiny, tmp_path / 'work', '--track2', '--perturb', 'jpeg',
+                '--levels', '1') == 2
+    err = capsys.readouterr().err
+    assert 'has no LocalizationMetric' in err and 'VideoMetric' in err
+    assert not (tmp_path / 'work' / 'robustness.json').exists()
+
+
+def test_track2_score_table_and_heatmap(tool, tmp_path, synthetic_avdf_root):
+    """A detector that answers each video's annotated segments shifted by 40 ms: its Track 2
+    Score does not depend on the perturbation, so every cell must report the clean value."""
+    cfg = Config(dict(
+        default_scope='holaframe',
+        custom_imports=dict(imports=['holaframe.testing.segment_oracle_detector'],
+                            allow_failed_imports=False),
+        model=dict(type='SegmentOracleDetector', shift=0.04),
+        test_dataloader=dict(batch_size=2, num_workers=0,
+                             sampler=dict(type='DefaultSampler', shuffle=False),
+                             dataset=dict(type='AVDeepfake1MDataset',
+                                          data_root=synthetic_avdf_root, subset='val',
+                                          test_mode=True, pipeline=tiny_pipeline())),
+        test_evaluator=[dict(type='VideoMetric'), dict(type='LocalizationMetric')],
+        test_cfg=dict(), env_cfg=dict(dist_cfg=dict(backend='gloo')), log_level='WARNING'))
+    cfg_path, ckpt = str(tmp_path / 'oracle.py'), str(tmp_path / 'oracle.pth')
+    cfg.dump(cfg_path)
+    torch.save(dict(meta=dict(epoch=1), state_dict=dict(scale=torch.ones(1))), ckpt)
+    work = tmp_path / 'grid'
+    assert tool.main([cfg_path, ckpt, '--split', 'test', '--work-dir', str(work), '--track2',
+                      '--perturb', 'jpeg', '--levels', '1,2']) == 0
+    state = json.loads((work / 'robustness.json').read_text())
+    clean = state['cells']['clean']['track2_score']
+    assert 0.3 < clean <= 1.0
+    row = state['summary']['track2_score']['rows']['jpeg']
+    assert row['levels'] == {'1': pytest.approx(clean), '2': pytest.approx(clean)}
+    assert state['summary']['track2_score']['clean'] == pytest.approx(clean)
+    md = (work / 'robustness.md').read_text()
+    assert '## Track 2 Score' in md and f'Track 2 Score {clean:.4f}' in md
+    assert (work / 'robustness_heatmap.png').read_bytes()[:4] == b'\x89PNG'
+    # Without --track2 the same finished cells are reported without the Score table.
+    assert tool.main([cfg_path, ckpt, '--split', 'test', '--work-dir', str(work),
+                      '--perturb', 'jpeg', '--levels', '1,2']) == 0
+    assert '## Track 2 Score' not in (work / 'robustness.md').read_text()
