@@ -23,6 +23,8 @@ JSON line the fake segments found in the whole video (``segments``: ``[confidenc
 end_s]`` rows, best first) and the per-frame score timeline (``frame_times``, ``frame_scores``),
 and draws one PNG timeline per video into ``--timeline-dir``; ``--metadata`` (a
 ``*_metadata.json`` list) adds the annotated ``fake_segments`` to both (docs/localization.md).
+With ``--backend onnxruntime`` the graph must be exported from such a config (it then has a
+``frame_offsets`` output); a model or graph that gives no segments stops the run (status 1).
 
 ``--backend onnxruntime`` runs an exported graph instead (``tools/deployment/export_onnx.py``):
 CHECKPOINT is then the ``.onnx`` file; the data pipeline is the config's, as with PyTorch. The
@@ -157,23 +159,42 @@ def timeline_name(name: str) -> str:
     return stem.replace('/', '__') + '.png'
 
 
+def load_model(args):
+    """The model of ``--backend``; None (the error printed) when an ONNX graph cannot be read."""
+    try:
+        return build_scoring_model(args.config, args.checkpoint, backend=args.backend,
+                                   device=args.device, quantize=args.quantize)
+    except (FileNotFoundError, ValueError) as exc:
+        if args.backend != 'onnxruntime':
+            raise
+        print(f'infer.py: error: {exc}', file=sys.stderr)
+        return None
+
+
 def localize_main(args, videos) -> int:
     """``--localize``: segments, frame timeline (JSON lines) and a PNG timeline per video."""
-    from holaframe.apis.inference import init_detector
-    from holaframe.apis.localization import localize_detector, match_metadata, read_segment_metadata
+    from holaframe.apis.localization import (
+        check_localizes,
+        localize_detector,
+        match_metadata,
+        read_segment_metadata,
+    )
     from holaframe.visualization import localization_timeline_figure, save_figure
 
-    if getattr(args, 'backend', 'pytorch') != 'pytorch':
-        print('infer.py: error: --localize runs with --backend pytorch', file=sys.stderr)
-        return 1
     if args.metadata and not osp.isfile(args.metadata):
         print(f'infer.py: error: {args.metadata}: metadata file not found', file=sys.stderr)
         return 1
     gt = read_segment_metadata(args.metadata) if args.metadata else None
     timeline_dir = args.timeline_dir or (
         osp.splitext(args.out)[0] + '_timelines' if args.out else 'timelines')
-    model = init_detector(args.config, args.checkpoint, device=args.device,
-                          quantize=args.quantize)
+    model = load_model(args)
+    if model is None:
+        return 1
+    try:
+        check_localizes(model)
+    except ValueError as exc:
+        print(f'infer.py: error: --localize: {exc}', file=sys.stderr)
+        return 1
     entries = []
     with contextlib.ExitStack() as stack:
         out = stack.enter_context(atomic_open(args.out)) if args.out else sys.stdout
@@ -221,13 +242,8 @@ def main(argv=None) -> int:
         return 1
     if args.localize:
         return localize_main(args, videos)
-    try:
-        model = build_scoring_model(args.config, args.checkpoint, backend=args.backend,
-                                    device=args.device, quantize=args.quantize)
-    except (FileNotFoundError, ValueError) as exc:
-        if args.backend != 'onnxruntime':
-            raise
-        print(f'infer.py: error: {exc}', file=sys.stderr)
+    model = load_model(args)
+    if model is None:
         return 1
 
     entries = []

@@ -46,18 +46,38 @@ def _localize_one(model: nn.Module, scorer: _Scorer, path: str, index: int,
     return entry
 
 
+def check_localizes(model) -> None:
+    """Raise ``ValueError`` saying what is missing when ``model`` gives no segments.
+
+    A PyTorch detector needs a localisation head (``loc_head``); an exported graph
+    (:class:`~holaframe.deploy.onnx_detector.OnnxDetector`) needs a ``frame_offsets`` output,
+    i.e. it was exported from such a model. Both say so with ``predicts_segments``.
+    """
+    if getattr(model, 'predicts_segments', False):
+        return
+    onnx_file = getattr(model, 'onnx_file', None)
+    if onnx_file is not None:
+        raise ValueError(f'{onnx_file}: the graph has no frame_offsets output (outputs: '
+                         f'{", ".join(model.output_names)}), so it gives no segments; export a '
+                         f'config with a loc_head (configs/localization/) with '
+                         f'tools/deployment/export_onnx.py')
+    raise ValueError(f'{type(model).__name__} has no loc_head, so it gives no segments; use a '
+                     f'config with one (configs/localization/)')
+
+
 def localize_detector(model: nn.Module,
                       path_or_paths: Union[str, Sequence[str]],
                       threshold: float = 0.5,
                       face_crop: bool = False) -> Union[Dict, List[Dict]]:
-    """Score and localise fakes in whole videos with a model from :func:`init_detector`.
+    """Score and localise fakes in whole videos with a model from :func:`init_detector` (or
+    an exported whole-video graph, :func:`~holaframe.apis.backends.build_scoring_model`).
 
     The model must have a localisation head (``loc_head``) and usually ``test_window`` with a
     ``WholeVideoSampleFrames`` test pipeline (``configs/localization/``), so that the whole
     video is covered. A file that cannot be read gives an entry with ``error`` set.
 
     Args:
-        model (nn.Module): The detector (``model.cfg`` set).
+        model (nn.Module | OnnxDetector): The detector (``model.cfg`` set).
         path_or_paths (str | Sequence[str]): One video or several.
         threshold (float): ``label`` is 1 (fake) when ``score >= threshold``.
         face_crop (bool): Crop around the largest face before resizing.

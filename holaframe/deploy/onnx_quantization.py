@@ -25,6 +25,13 @@ from typing import Dict, Iterable, Iterator, List, Optional, Sequence
 
 import numpy as np
 
+from holaframe.models.detectors.whole_video import (
+    check_test_window,
+    cut_windows,
+    window_chunks,
+    window_starts,
+)
+
 from .onnx_export import META_PREFIX, stack_packed
 
 #: Operators quantized in both modes.
@@ -94,25 +101,47 @@ class PackedCalibrationReader:
     let the calibrator read one batch at a time and merge the ranges as it goes, so its memory
     holds one batch's intermediate tensors, not all of them.
 
+    For the graph of a whole-video model (one test window per input) pass its ``test_window``:
+    each clip is then cut into its windows as the runtime cuts it, and each batch is up to
+    ``max_batch`` windows of one clip (``batch_size`` is not used).
+
     Args:
         samples (Iterable[dict]): Packed samples.
         batch_size (int): Samples per calibration batch.
         input_shapes (dict, optional): ``{name: non-batch shape}`` of the graph; a sample of
             another shape raises ``ValueError`` naming it.
+        test_window (dict, optional): ``clip_len``, ``stride``, ``max_batch`` of a whole-video
+            graph (its ``holaframe.test_window`` metadata).
     """
 
     def __init__(self, samples: Iterable[dict], batch_size: int = 1,
-                 input_shapes: Optional[Dict[str, Sequence[int]]] = None) -> None:
+                 input_shapes: Optional[Dict[str, Sequence[int]]] = None,
+                 test_window: Optional[dict] = None) -> None:
         self.batch_size = int(batch_size)
         self.input_shapes = {k: tuple(v) for k, v in (input_shapes or {}).items()}
         self.samples = list(samples)
+        self.test_window = check_test_window(test_window)
+        if self.test_window is None:
+            self._batches = [(list(range(i, min(i + self.batch_size, len(self.samples)))), None)
+                             for i in range(0, len(self.samples), self.batch_size)]
+        else:
+            self._batches = [
+                ([i], chunk) for i, s in enumerate(self.samples)
+                for chunk in window_chunks(
+                    window_starts(s['inputs']['video'].shape[1], self.test_window),
+                    self.test_window['max_batch'])]
         self._start, self._end = 0, len(self)
         self._next = 0
-        self.count = 0
+        self._seen = set()
+
+    @property
+    def count(self) -> int:
+        """Clips read so far."""
+        return len(self._seen)
 
     def __len__(self) -> int:
         """Number of batches."""
-        return -(-len(self.samples) // self.batch_size)
+        return len(self._batches)
 
     def set_range(self, start_index: int, end_index: int) -> None:
         """Read batches ``start_index`` to ``end_index`` (exclusive) next."""
@@ -123,10 +152,14 @@ class PackedCalibrationReader:
         """The next batch as ``{input name: array}``, or None at the end of the range."""
         if self._next >= self._end:
             return None
-        first = self._next * self.batch_size
-        items = self.samples[first:first + self.batch_size]
+        indices, starts = self._batches[self._next]
+        items = [self.samples[i] for i in indices]
         self._next += 1
-        feed = {k: v.numpy() for k, v in stack_packed(items).items()}
+        inputs = stack_packed(items)
+        if starts is not None and len(window_starts(inputs['video'].shape[2],
+                                                    self.test_window)) > 1:
+            inputs = cut_windows(inputs, starts, self.test_window['clip_len'])
+        feed = {k: v.numpy() for k, v in inputs.items()}
         for name, shape in self.input_shapes.items():
             got = tuple(feed[name].shape[1:])
             if got != shape:
@@ -136,7 +169,7 @@ class PackedCalibrationReader:
                     f'onnx_quantization.py: calibration sample {files} gives {name} of shape '
                     f'{got}, the exported graph takes {shape}: calibrate with a pipeline that '
                     f'produces the exported shapes (the test pipeline does)')
-        self.count += len(items)
+        self._seen.update(indices)
         return feed
 
 

@@ -7,23 +7,30 @@ normalisation is inside the graph (see :mod:`holaframe.deploy.onnx_export`). The
 that fixes the other sizes is a synthetic 10 s clip run through the test pipeline
 (``--sample-video`` uses a video of yours).
 
+A whole-video model (``test_window``, a localisation head) is exported as the network of one
+test window (the example clip's first window), with ``frame_offsets`` for a localisation head;
+its window and post-processor settings are recorded in the file, and the windows are cut,
+stitched and post-processed in Python at run time (docs/deployment.md).
+
 ``--int8 dynamic`` or ``--int8 static`` writes an int8 graph instead of the fp32 one
 (onnxruntime's ``quantize_dynamic`` / ``quantize_static``, see
 :mod:`holaframe.deploy.onnx_quantization`). Static calibration reads ``--calib-samples`` clips
 of the config's training set (``train_dataloader.dataset``), through the config's test pipeline
 by default (the ranges inference will see, and the exported shapes), or its train pipeline with
-``--calib-pipeline train``. After writing, the file is checked: onnxruntime runs it on the
-example clip and the fp32 graph's score must match PyTorch's within ``--atol``.
+``--calib-pipeline train``; the clips of a whole-video model are cut into its test windows.
+After writing, the file is checked: onnxruntime scores the example clip (all of its windows)
+and the fp32 graph's score must match PyTorch's within ``--atol``.
 """
 
 import argparse
+import copy
 import os
 import os.path as osp
 import sys
 import tempfile
 
 import torch
-from mmengine.dataset import Compose
+from mmengine.dataset import Compose, pseudo_collate
 from mmengine.registry import DefaultScope
 
 from holaframe.apis import init_detector
@@ -94,7 +101,16 @@ def calibration_reader(cfg, args, onnx_file: str) -> PackedCalibrationReader:
     pipeline = test_pipeline_cfg(cfg) if args.calib_pipeline == 'test' else None
     samples = dataset_samples(train.dataset, args.calib_samples, seed=args.calib_seed,
                               pipeline=pipeline, scope=cfg.get('default_scope', 'holaframe'))
-    return PackedCalibrationReader(samples, input_shapes=graph_input_shapes(onnx_file))
+    return PackedCalibrationReader(samples, input_shapes=graph_input_shapes(onnx_file),
+                                   test_window=OnnxDetector(onnx_file, cfg).test_window)
+
+
+def example_score(model, data: dict) -> float:
+    """``pred_score`` of ``model.test_step`` (PyTorch or :class:`OnnxDetector`) on one packed
+    clip (a copy: the sample is not changed)."""
+    with torch.no_grad():
+        sample = model.test_step(pseudo_collate([copy.deepcopy(data)]))[0]
+    return float(sample.pred_score.reshape(-1)[0])
 
 
 def main(argv=None) -> int:
@@ -121,11 +137,8 @@ def export(args) -> int:
         meta = dict(config=osp.basename(args.config),
                     checkpoint=osp.basename(args.checkpoint))
         names = export_onnx(model, inputs, fp32_file, opset=args.opset, metadata=meta)
-        with torch.no_grad():
-            reference = float(model.test_step(
-                dict(inputs=[data['inputs']], data_samples=[data['data_samples']]))[0]
-                .pred_score.reshape(-1)[0])
-        got = float(OnnxDetector(fp32_file, cfg).run(inputs)['clip_score'][0])
+        reference = example_score(model, data)
+        got = example_score(OnnxDetector(fp32_file, cfg), data)
         if abs(got - reference) > args.atol:
             raise RuntimeError(f'{fp32_file}: the exported graph scores the example clip '
                                f'{got:.6f}, PyTorch {reference:.6f} (|diff| > --atol '
@@ -140,7 +153,7 @@ def export(args) -> int:
             print(f'calibrated on {reader.count} training clip(s) ({args.calib_pipeline} '
                   f'pipeline)', file=sys.stderr)
         if args.int8:
-            score = float(OnnxDetector(args.out, cfg).run(inputs)['clip_score'][0])
+            score = example_score(OnnxDetector(args.out, cfg), data)
             print(f'int8 ({args.int8}) graph: example score {score:.6f} (fp32 {got:.6f})',
                   file=sys.stderr)
     size = osp.getsize(args.out) / 2**20

@@ -12,9 +12,15 @@ from holaframe.models.postprocessors import SegmentPostProcessor
 from holaframe.registry import MODELS
 from holaframe.structures import AVDataSample
 
+from .whole_video import (
+    check_test_window,
+    set_whole_video_predictions,
+    stitch_windows,
+    window_starts,
+)
+
 ModuleCfg = Optional[Union[dict, nn.Module]]
 PREDICT_SOURCES = ('head', 'aux', 'mean')
-WINDOW_SCORES = ('max', 'mean')
 
 
 def _build(cfg: ModuleCfg) -> Optional[nn.Module]:
@@ -111,7 +117,7 @@ class HOLADetector(BaseModel):
         if isinstance(post_processor, dict):
             post_processor = MODELS.build(post_processor)
         self.post_processor = post_processor or SegmentPostProcessor()
-        self.test_window = self._check_window(test_window)
+        self.test_window = check_test_window(test_window)
         self.hicmae_head = isinstance(self.head, HiCMAEClsHead)
         if self.hicmae_head:
             if self.fusion_encoder is None:
@@ -134,26 +140,6 @@ class HOLADetector(BaseModel):
             raise ValueError(f'hola_detector.py: predict_source={predict_source!r} needs an '
                              f'aux_head')
         self.predict_source = predict_source
-
-    @staticmethod
-    def _check_window(cfg: Optional[dict]) -> Optional[dict]:
-        if cfg is None:
-            return None
-        cfg = dict(cfg)
-        unknown = set(cfg) - {'clip_len', 'stride', 'max_batch', 'video_score'}
-        if unknown or 'clip_len' not in cfg:
-            raise ValueError(f'hola_detector.py: test_window takes clip_len, stride, max_batch '
-                             f'and video_score, got {sorted(cfg)}')
-        cfg.setdefault('stride', cfg['clip_len'] // 2)
-        cfg.setdefault('max_batch', 8)
-        cfg.setdefault('video_score', 'max')
-        if not 1 <= cfg['stride'] <= cfg['clip_len']:
-            raise ValueError(f'hola_detector.py: test_window stride must be in [1, clip_len], '
-                             f'got stride={cfg["stride"]}, clip_len={cfg["clip_len"]}')
-        if cfg['video_score'] not in WINDOW_SCORES:
-            raise ValueError(f'hola_detector.py: test_window video_score must be one of '
-                             f'{WINDOW_SCORES}, got {cfg["video_score"]!r}')
-        return cfg
 
     @staticmethod
     def _has_audio(inputs: dict, batch: int, device: torch.device) -> torch.Tensor:
@@ -299,56 +285,18 @@ class HOLADetector(BaseModel):
             res['offsets'] = offsets
         return res
 
+    @property
+    def predicts_segments(self) -> bool:
+        """Whether ``predict`` gives ``pred_segments`` (a localisation head)."""
+        return self.loc_head is not None
+
     def window_starts(self, num_frames: int) -> List[int]:
         """First frame of each test window of a clip of ``num_frames`` frames."""
-        if self.test_window is None or num_frames <= self.test_window['clip_len']:
-            return [0]
-        k, s = self.test_window['clip_len'], self.test_window['stride']
-        starts = list(range(0, num_frames - k + 1, s))
-        if starts[-1] != num_frames - k:
-            starts.append(num_frames - k)
-        return starts
+        return window_starts(num_frames, self.test_window)
 
     def _stitched_outputs(self, inputs: dict) -> Dict[str, torch.Tensor]:
-        video, audio = inputs['video'], inputs['audio']
-        batch, num_frames = video.shape[0], video.shape[2]
-        starts = self.window_starts(num_frames)
-        if len(starts) == 1:
-            return self._window_outputs(inputs)
-        if audio.dim() < 3 or audio.shape[1] != num_frames:
-            raise ValueError(f'hola_detector.py: test_window needs audio with one row per '
-                             f'video frame ((B, T, F) with T = {num_frames}), got '
-                             f'{tuple(audio.shape)}')
-        k = self.test_window['clip_len']
-        has_audio = self._has_audio(inputs, batch, video.device)
-        clips, frames, offsets = [], None, None
-        count = video.new_zeros(batch, num_frames)
-        step = self.test_window['max_batch']
-        for i in range(0, len(starts), step):
-            chunk = starts[i:i + step]
-            win = dict(video=torch.cat([video[:, :, s:s + k] for s in chunk]),
-                       audio=torch.cat([audio[:, s:s + k] for s in chunk]),
-                       has_audio=has_audio.repeat(len(chunk)))
-            res = self._window_outputs(win)
-            clips.append(res['clip'].view(len(chunk), batch))
-            for j, s in enumerate(chunk):
-                if 'frames' in res:
-                    if frames is None:
-                        frames = video.new_zeros(batch, num_frames)
-                    frames[:, s:s + k] += res['frames'][j * batch:(j + 1) * batch]
-                if 'offsets' in res:
-                    if offsets is None:
-                        offsets = video.new_zeros(batch, num_frames, 2)
-                    offsets[:, s:s + k] += res['offsets'][j * batch:(j + 1) * batch]
-                count[:, s:s + k] += 1
-        clip = torch.cat(clips)  # (W, B)
-        out = dict(clip=clip.amax(0) if self.test_window['video_score'] == 'max'
-                   else clip.mean(0))
-        if frames is not None:
-            out['frames'] = frames / count
-        if offsets is not None:
-            out['offsets'] = offsets / count[..., None]
-        return out
+        """Window outputs of a whole clip, stitched (:func:`~.whole_video.stitch_windows`)."""
+        return stitch_windows(inputs, self.test_window, self._window_outputs)
 
     def predict_whole(self, inputs: dict, data_samples: Optional[List[AVDataSample]] = None
                       ) -> List[AVDataSample]:
@@ -359,35 +307,5 @@ class HOLADetector(BaseModel):
         metainfo's ``frame_inds`` (``avg_fps``, default 25); the clip's duration, to which the
         segments are clipped, is ``num_frames / fps`` (the decoded clip's frame count).
         """
-        out = self._stitched_outputs(inputs)
-        batch = out['clip'].shape[0]
-        if data_samples is None:
-            data_samples = [AVDataSample() for _ in range(batch)]
-        for b, sample in enumerate(data_samples):
-            p = out['clip'][b]
-            sample.set_pred_score(p)
-            sample.set_pred_label((p > 0.5).long())  # argmax of (1 - p, p)
-            if 'frames' not in out:
-                continue
-            meta = sample.metainfo
-            fps = float(meta.get('avg_fps', 25.0))
-            total = out['frames'].shape[1]
-            valid = int(meta.get('num_valid_frames', total) or total)
-            valid = max(1, min(valid, total))
-            inds = meta.get('frame_inds')
-            if inds is not None and len(inds) >= valid:
-                times = (torch.as_tensor(inds[:valid], dtype=torch.float64) + 0.5) / fps
-            else:
-                times = (torch.arange(valid, dtype=torch.float64) + 0.5) / fps
-            scores = out['frames'][b, :valid].float().cpu()
-            sample.pred_frame_scores = scores
-            sample.pred_frame_times = times.float()
-            if 'offsets' not in out:
-                continue
-            step = float(torch.diff(times).median()) if valid > 1 else 1.0 / fps
-            duration = float(meta.get('num_frames') or valid) / fps
-            dists = out['offsets'][b, :valid].float().cpu() * step
-            sample.pred_segments = self.post_processor(
-                scores.numpy(), dists.numpy(), times.numpy(), duration, step=step,
-                video_score=float(p))
-        return data_samples
+        return set_whole_video_predictions(self._stitched_outputs(inputs), data_samples,
+                                           self.post_processor)

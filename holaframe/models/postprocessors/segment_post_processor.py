@@ -94,6 +94,15 @@ class SegmentPostProcessor:
         self.mask_threshold = mask_threshold
         self.video_score_power = video_score_power
 
+    def to_config(self) -> dict:
+        """The settings as a config dict (``type`` included) that builds an equal
+        post-processor; an exported graph records it for the runtime."""
+        return dict(type=type(self).__name__, nms=self.nms, iou_threshold=self.iou_threshold,
+                    sigma=self.sigma, pre_nms_topk=self.pre_nms_topk,
+                    max_per_video=self.max_per_video, min_score=self.min_score,
+                    mask_threshold=self.mask_threshold,
+                    video_score_power=self.video_score_power)
+
     def _suppress(self, cands: np.ndarray) -> np.ndarray:
         scores = cands[:, 0].copy()
         segs = cands[:, 1:]
