@@ -56,7 +56,7 @@ def test_drop_a_video_and_see_the_verdict(tmp_path):
             assert plot.is_visible()
             assert plot.locator('polyline').count() == 1
             assert page.get_attribute('#face-crop', 'src').startswith('data:image/jpeg;base64,')
-            assert 'no trained temporal localisation head' in page.inner_text(
+            assert 'this model has no temporal localisation head' in page.inner_text(
                 '#localization-note')
             assert 'error' not in (page.get_attribute('#status', 'class') or '')
             page.screenshot(path=str(tmp_path / 'result.png'), full_page=True)
