@@ -18,6 +18,8 @@ Like ``mmpretrain.testing`` and ``mmdet.testing``, this package sits above ``dat
 * :mod:`.face_scenes`: a real photograph pasted into 1280x720 frames; face-tracking scores.
 * :mod:`.service_client`: the scoring service on a free port in a thread, and an HTTP client.
 * :mod:`.av_sync_tokens`: a token-level audio-visual synchrony task for the fusion path.
+* :mod:`.reference_code`: what the reference implementations (HiCMAE, AVF-MAE++) need to run
+  from a local checkout (a timm stand-in when timm cannot be imported).
 * :mod:`.distributed`: a probe hook, a toy detector and a toy dataset for multi-process runs;
   importing it registers them, so it is imported only by name (``custom_imports``).
 """

@@ -20,11 +20,12 @@ Use commit a31ebf8 (the first upload): the later reformatting of that repository
 lines that define ``messenger_tokens`` and ``local_tokens`` in ``LGBlock.forward`` and
 ``norm3`` in the fusion block, so its newest modeling files cannot run; this script stops with
 that message when it meets them. timm is only used there for ``drop_path``, ``to_2tuple``,
-``trunc_normal_`` and ``register_model``; when timm is not installed, small equivalents are
-registered in its place. Another size: ``--embed-dim 512 --num-heads 8 --depth 10 --img-size
-160 --region-size 2,5,10 --spec-size 256,128 --audio-region-size 4,4 --video-mask-ratio 0.9
---audio-mask-ratio 0.8125`` (the released base model; the file is then about 1 GB), and point
-``HOLAFRAME_AVFMAE_FIXTURE`` at it when running the parity test.
+``trunc_normal_`` and ``register_model``; when timm cannot be imported, small equivalents are
+registered in its place (``holaframe.testing.reference_code.ensure_timm``). Another size:
+``--embed-dim 512 --num-heads 8 --depth 10 --img-size 160 --region-size 2,5,10 --spec-size
+256,128 --audio-region-size 4,4 --video-mask-ratio 0.9 --audio-mask-ratio 0.8125`` (the
+released base model; the file is then about 1 GB), and point ``HOLAFRAME_AVFMAE_FIXTURE`` at it
+when running the parity test.
 """
 
 import argparse
@@ -32,7 +33,6 @@ import math
 import os
 import os.path as osp
 import sys
-import types
 from functools import partial
 from typing import Dict, List, Tuple
 
@@ -53,38 +53,6 @@ LG_VARIANTS: Tuple[Dict[str, object], ...] = (
     dict(no_second=True),
     dict(first_attn_type='cross', attn_param_sharing_all=True, no_second=True),
 )
-
-
-def _stub_timm() -> None:
-    """Register the four timm helpers the reference imports, unless timm is installed."""
-    try:
-        import timm  # noqa: F401
-        return
-    except ImportError:
-        pass
-
-    def drop_path(x, drop_prob: float = 0., training: bool = False):
-        if drop_prob == 0. or not training:
-            return x
-        keep = 1 - drop_prob
-        mask = x.new_empty((x.shape[0], ) + (1, ) * (x.ndim - 1)).bernoulli_(keep)
-        return x * mask / keep
-
-    def to_2tuple(x):
-        return tuple(x) if isinstance(x, (list, tuple)) else (x, x)
-
-    def trunc_normal_(tensor, mean=0., std=1., a=-2., b=2.):
-        return nn.init.trunc_normal_(tensor, mean=mean, std=std, a=a, b=b)
-
-    timm = types.ModuleType('timm')
-    models = types.ModuleType('timm.models')
-    layers = types.ModuleType('timm.models.layers')
-    registry = types.ModuleType('timm.models.registry')
-    layers.drop_path, layers.to_2tuple, layers.trunc_normal_ = drop_path, to_2tuple, trunc_normal_
-    registry.register_model = lambda fn: fn
-    timm.models, models.layers, models.registry = models, layers, registry
-    sys.modules.update({'timm': timm, 'timm.models': models, 'timm.models.layers': layers,
-                        'timm.models.registry': registry})
 
 
 def _ints(text: str) -> Tuple[int, ...]:
@@ -197,8 +165,9 @@ def _lg_variants(args, gen: torch.Generator) -> List[dict]:
 
 @torch.no_grad()
 def build_fixture(args) -> dict:
+    from holaframe.testing.reference_code import ensure_timm
     sys.path.insert(0, osp.abspath(args.reference))
-    _stub_timm()
+    ensure_timm()
     import modeling_finetune_av
     import modeling_pretrain_av
     torch.manual_seed(args.seed)
