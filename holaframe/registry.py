@@ -65,7 +65,8 @@ PARAM_SCHEDULERS = Registry('parameter scheduler', parent=MMENGINE_PARAM_SCHEDUL
 
 # Data.
 DATASETS = Registry('dataset', parent=MMENGINE_DATASETS, locations=['holaframe.datasets'])
-DATA_SAMPLERS = Registry('data sampler', parent=MMENGINE_DATA_SAMPLERS)
+DATA_SAMPLERS = Registry('data sampler', parent=MMENGINE_DATA_SAMPLERS,
+                         locations=['holaframe.datasets.samplers'])
 TRANSFORMS = Registry(
     'transform', parent=MMENGINE_TRANSFORMS, locations=['holaframe.datasets.transforms'])
 
