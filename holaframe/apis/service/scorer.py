@@ -158,16 +158,22 @@ class VideoScorer:
         self._frame_logits.value = output.detach().float().cpu()
 
     def _run_model(self, data: dict):
-        """Clip score and frame probabilities (or None) of one packed sample."""
+        """Clip score, frame probabilities (or None), their start times in seconds (None: from
+        the sampled frame indices) and the data sample of one packed sample."""
         self._frame_logits.value = None
         with torch.no_grad():
             sample = self.model.test_step(pseudo_collate([data]))[0]
         score = float(sample.pred_score.reshape(-1)[0])
-        if 'pred_frame_scores' in sample:  # whole-video prediction (stitched windows)
-            return score, sample.pred_frame_scores.float().cpu().numpy(), sample
+        if 'pred_frame_times' in sample:  # whole-video prediction over the real frames
+            fps = float(sample.metainfo.get('avg_fps') or 25.0)
+            # The model's times are frame centres; the timeline reports frame start times.
+            times = (sample.pred_frame_times.double().cpu().numpy() - 0.5 / fps).round(3)
+            return score, sample.pred_frame_scores.float().cpu().numpy(), times.tolist(), sample
         logits = self._frame_logits.value
         frames = None if logits is None else torch.sigmoid(logits[0]).numpy()
-        return score, frames, sample
+        if frames is None and 'pred_frame_scores' in sample:  # an exported clip graph
+            frames = sample.pred_frame_scores.float().cpu().numpy()
+        return score, frames, None, sample
 
     def _times(self, meta: dict, length: int, fps: float) -> List[float]:
         inds = np.asarray(meta.get('frame_inds', np.arange(length)), np.float64).reshape(-1)
@@ -222,11 +228,11 @@ class VideoScorer:
             face_frame = np.asarray(item['imgs'][len(item['imgs']) // 2]).copy()
             data = self.post(item)
             t2 = time.perf_counter()
-            score, frames, sample = self._run_model(data)
+            score, frames, times, sample = self._run_model(data)
             t3 = time.perf_counter()
             if score != score:
                 raise ServiceError(500, 'model_nan', 'the model returned NaN for this video')
-            entries.append(self._entry(item, face_frame, score, frames, sample, info, track))
+            entries.append(self._entry(item, face_frame, score, frames, times, sample, info, track))
             timings['face_s'] = timings.get('face_s', 0.0) + t1 - t0
             timings['features_s'] = timings.get('features_s', 0.0) + t2 - t1
             timings['model_s'] = timings.get('model_s', 0.0) + t3 - t2
@@ -243,29 +249,25 @@ class VideoScorer:
         return body
 
     def _entry(self, item: dict, face_frame: np.ndarray, score: float,
-               frames: Optional[np.ndarray], sample, info: VideoInfo, track: int) -> Dict:
+               frames: Optional[np.ndarray], times: Optional[List[float]], sample,
+               info: VideoInfo, track: int) -> Dict:
         meta = sample.metainfo
         entry = dict(score=round(score, 6), label='fake' if score >= self.threshold else 'real',
                      threshold=self.threshold,
                      has_audio=bool(meta.get('has_audio', info.has_audio)))
-        if frames is not None:
-            inds = meta.get('frame_inds', ())
-            if 'pred_frame_scores' in sample and len(inds) > len(frames):
-                # Whole-video scores cover the real frames only (padding left out).
-                times = self._times(dict(meta, frame_inds=np.asarray(inds)[:len(frames)]),
-                                    len(frames), info.fps)
-            else:
-                times = self._times(meta, len(frames), info.fps)
+        if frames is not None and times is None:
+            times = self._times(meta, len(frames), info.fps)
             # A clip shorter than the sampled window is padded with repeated frames: one score
             # per video frame is kept (num_valid_frames of DenseSampleFrames).
             valid = int(meta.get('num_valid_frames') or len(frames))
-            if len(frames) == len(inds) and 0 < valid < len(frames):
+            if len(frames) == len(meta.get('frame_inds', ())) and 0 < valid < len(frames):
                 frames, times = frames[:valid], times[:valid]
+        if frames is not None:
             scores = [round(float(v), 5) for v in frames]
             entry['timeline'] = dict(times=times, scores=scores)
             if 'pred_segments' in sample:
+                # Rows [confidence, start, end], best first (the post-processor's contract).
                 rows = sample.pred_segments.float().cpu().numpy().reshape(-1, 3)
-                rows = rows[np.argsort(-rows[:, 0], kind='stable')]
                 entry['segments'] = sorted(
                     [round(float(s), 3), round(float(e), 3)]
                     for c, s, e in rows if c >= self.threshold)
