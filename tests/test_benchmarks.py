@@ -52,3 +52,17 @@ def test_quick_run_writes_machine_json_and_markdown(tmp_path):
     assert data['machine_info']['cpu_count'] == os.cpu_count()
     md = (tmp_path / 'test-machine.md').read_text()
     assert '## pretrain_step' in md and '| tiny | dual mask | 4 |' in md
+
+
+def test_packed_clips_quick_run_reports_the_ratio_and_disk_use(tmp_path):
+    proc = _run('packed_clips', '--quick', '--results-dir', str(tmp_path),
+                HOLAFRAME_BENCH_MACHINE='test machine')
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    entry = json.loads((tmp_path / 'test-machine.json').read_text())['runs']['packed_clips']
+    assert entry['returncode'] == 0 and entry['quick'] is True
+    (row, ) = entry['report']['results']
+    assert row['pipeline'] == 'dense'
+    assert row['video_clips_per_s_per_core'] > 0 and row['packed_clips_per_s_per_core'] > 0
+    assert row['ratio_per_core'] == pytest.approx(
+        row['packed_clips_per_s_per_core'] / row['video_clips_per_s_per_core'], abs=0.006)
+    assert row['disk_bytes_per_clip'] > 0 and row['extrapolated_tb'] > 0
