@@ -63,6 +63,7 @@ def test_packed_clips_quick_run_reports_the_ratio_and_disk_use(tmp_path):
     (row, ) = entry['report']['results']
     assert row['pipeline'] == 'dense'
     assert row['video_clips_per_s_per_core'] > 0 and row['packed_clips_per_s_per_core'] > 0
+    # The report rounds the rates and the ratio separately.
     assert row['ratio_per_core'] == pytest.approx(
-        row['packed_clips_per_s_per_core'] / row['video_clips_per_s_per_core'], abs=0.006)
+        row['packed_clips_per_s_per_core'] / row['video_clips_per_s_per_core'], rel=0.01)
     assert row['disk_bytes_per_clip'] > 0 and row['extrapolated_tb'] > 0
