@@ -17,6 +17,8 @@ Like ``mmpretrain.testing`` and ``mmdet.testing``, this package sits above ``dat
 * :mod:`.tiny_localization_detector`: a tiny whole-video localisation detector.
 * :mod:`.face_scenes`: a real photograph pasted into 1280x720 frames; face-tracking scores.
 * :mod:`.service_client`: the scoring service on a free port in a thread, and an HTTP client.
+* :mod:`.official_sdk`: a venv holding the challenge's official SDK (``avdeepfake1m``), for the
+  Track 2 parity test.
 * :mod:`.av_sync_tokens`: a token-level audio-visual synchrony task for the fusion path.
 * :mod:`.reference_code`: what the reference implementations (HiCMAE, AVF-MAE++) need to run
   from a local checkout (a timm stand-in when timm cannot be imported).

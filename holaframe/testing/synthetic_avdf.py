@@ -330,6 +330,26 @@ def _choose_segments(rng: np.random.Generator, words: List[Tuple[int, int]],
     return [cands[i] for i in idx]
 
 
+def _say_word_at(rng: np.random.Generator, speech: np.ndarray, words: List[Tuple[int, int]],
+                 start: int, end: int, f0: float
+                 ) -> Tuple[np.ndarray, List[Tuple[int, int]]]:
+    """A copy of ``speech`` with the words near ``[start, end)`` removed and a new word there.
+
+    Words that overlap the span or come within 0.06 s of it are silenced, so the new word
+    (exactly ``end - start`` samples) has a pause on both sides.
+    """
+    pad = int(0.06 * SAMPLE_RATE)
+    speech = speech.copy()
+    kept = []
+    for a, b in words:
+        if b > start - pad and a < end + pad:
+            speech[a:b] = 0.0
+        else:
+            kept.append((a, b))
+    speech[start:end] = _word(rng, f0 * rng.uniform(0.95, 1.05), target=(end - start) / SAMPLE_RATE)
+    return speech, sorted(kept + [(start, end)])
+
+
 def _make_pair(rng: np.random.Generator, duration: float, modify_type: str,
                size: Tuple[int, int],
                segment_range: Optional[Tuple[float, float]] = None) -> Dict:
@@ -348,6 +368,16 @@ def _make_pair(rng: np.random.Generator, duration: float, modify_type: str,
     eye = _blinks(rng, num_frames)
 
     segs = _choose_segments(rng, words, num_frames, segment_range)
+    if segment_range is not None and (segs[0][2], segs[0][3]) not in words:
+        # No word of the original lies in the requested range (the edit was forced there): the
+        # original says a word in that span instead, with a pause either side, so that the
+        # fake replaces a word as every other edit does rather than writing over a pause and
+        # the end of a neighbouring word.
+        speech, words = _say_word_at(rng, speech, words, segs[0][2], segs[0][3], f0)
+        real_audio = speech * gain + noise
+        voiced = _frame_rms(speech, num_frames)
+        ref = np.quantile(voiced[voiced > 1e-4], 0.9) if (voiced > 1e-4).any() else 1.0
+        real_open = _openings(speech, num_frames, ref)
     fake_speech = speech.copy()
     alt_speech = speech.copy()
     for f0_, f1_, s, e in segs:

@@ -28,3 +28,32 @@ def test_forced_edit_inside_the_range_and_no_room():
     assert segs == [(258, 266, 258 * 640, 266 * 640)]  # centred in frames 250-275
     with pytest.raises(ValueError, match='no room'):
         _choose_segments(rng, [], 500, segment_range=(10.0, 10.2))
+
+
+def test_a_forced_edit_in_the_range_replaces_a_word_said_there():
+    """Where no word of the original fits the range, the original says one there (with a pause
+    either side) and the fake replaces it: the edit is audible, not a write over a pause and
+    the tail of a neighbouring word."""
+    import numpy as np
+
+    from holaframe.testing.synthetic_avdf import SAMPLES_PER_FRAME, _make_pair
+    s, e = 482 * SAMPLES_PER_FRAME, 490 * SAMPLES_PER_FRAME  # the forced 8-frame edit
+    pad = int(0.06 * 16000)
+
+    def rms(x):
+        return float(np.sqrt(np.mean(x ** 2)))
+
+    forced = 0
+    for i in range(30):
+        pair = _make_pair(np.random.default_rng(i), 20.0, 'audio_modified', (32, 32),
+                          segment_range=(-1.0, -0.08))
+        if pair['segments'] != [[19.28, 19.6]]:
+            continue
+        forced += 1
+        real, fake = pair['real'][1], pair['fake'][1]
+        noise = max(rms(real[s - pad:s]), rms(real[e:e + pad]))  # the pauses: noise only
+        assert noise < 0.01, i
+        assert rms(real[s:e]) > 3 * noise, i  # a word is said in the span ...
+        assert rms(fake[s:e] - real[s:e]) > 3 * noise, i  # ... and replaced by another
+        assert np.array_equal(fake[:s], real[:s]) and np.array_equal(fake[e:], real[e:])
+    assert forced >= 3
