@@ -107,6 +107,12 @@ class AVAlignmentDetector(BaseModel):
             the video encoder (whose ``in_channels`` must then be 1): what stays is how the
             mouth moves, not what it looks like (face, colour, lighting, renderer). None
             (default) feeds the frames as they are.
+        audio_envelope_bands (int, optional): Reduce each frame's audio features, ``group``
+            stacked log-mel frames of this many bands (``AudioFrameLogMel(reduce='stack')``),
+            to their means over the bands, a loudness envelope of ``group`` values per frame,
+            standardised over the clip (the audio encoder's ``in_channels`` is then ``group``):
+            the timing of speech without its voice, room or synthesiser. None (default) keeps
+            the full spectrum.
         relative (bool): Subtract the clip's median misalignment.
         margin (float): Standard deviations above the real clips' mean that score 0.5.
         calib_momentum (float): Momentum of the running statistics of real clips.
@@ -119,6 +125,7 @@ class AVAlignmentDetector(BaseModel):
                  max_offset: int = 8, temperature: float = 0.1, smooth: int = 5,
                  score: str = 'similarity', relative: bool = True, margin: float = 2.0,
                  calib_momentum: float = 0.05, video_norm: Optional[str] = None,
+                 audio_envelope_bands: Optional[int] = None,
                  data_preprocessor: ModuleCfg = None, init_cfg: Optional[dict] = None) -> None:
         if max_offset < 1:
             raise ValueError(f'av_alignment_detector.py: max_offset must be >= 1, got '
@@ -146,6 +153,7 @@ class AVAlignmentDetector(BaseModel):
         self.smooth = int(smooth)
         self.score = score
         self.video_norm = video_norm
+        self.audio_envelope_bands = audio_envelope_bands
         self.relative = bool(relative)
         self.margin = float(margin)
         self.calib_momentum = float(calib_momentum)
@@ -163,7 +171,17 @@ class AVAlignmentDetector(BaseModel):
             video = video - video.mean(dim=2, keepdim=True)
             video = video / video.flatten(1).std(dim=1).clamp_min(1e-5).view(-1, 1, 1, 1, 1)
         v = self.video_encoder(video)
-        a = self.audio_encoder(inputs['audio'])
+        audio = inputs['audio']
+        if self.audio_envelope_bands:
+            b, t, f = audio.shape
+            if f % self.audio_envelope_bands:
+                raise ValueError(f'av_alignment_detector.py: {f} audio features per frame are '
+                                 f'not a multiple of audio_envelope_bands='
+                                 f'{self.audio_envelope_bands}')
+            audio = audio.reshape(b, t, -1, self.audio_envelope_bands).mean(dim=-1)
+            audio = audio - audio.mean(dim=(1, 2), keepdim=True)
+            audio = audio / audio.flatten(1).std(dim=1).clamp_min(1e-5).view(-1, 1, 1)
+        a = self.audio_encoder(audio)
         if v.shape[1] != a.shape[1]:
             raise ValueError(f'av_alignment_detector.py: {v.shape[1]} video tokens but '
                              f'{a.shape[1]} audio tokens; both need one per frame')

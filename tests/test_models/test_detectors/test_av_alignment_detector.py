@@ -169,3 +169,19 @@ def test_bad_arguments():
     model = tiny()
     with pytest.raises(ValueError, match='one per frame'):
         model.embed(dict(video=torch.randn(1, 1, 5, 2, 2), audio=torch.randn(1, 6, 4)))
+
+
+def test_audio_envelope_keeps_only_the_loudness_timing():
+    torch.manual_seed(4)
+    model = AVAlignmentDetector(video_encoder=PooledLinear(1, 16), audio_encoder=nn.Linear(2, 16),
+                                embed_dim=16, proj_dim=16, context_layers=1, kernel_size=3,
+                                max_offset=2, audio_envelope_bands=3).eval()
+    video, audio = torch.randn(1, 1, 8, 2, 2), torch.randn(1, 8, 6)  # 2 groups x 3 bands
+    _, z_a = model.embed(dict(video=video, audio=audio))
+    # Another voice with the same loudness over time: the bands of each group permuted, and a
+    # louder recording (an offset in log-mel): the same embedding.
+    other = audio.reshape(1, 8, 2, 3)[..., [2, 0, 1]].reshape(1, 8, 6) * 1.0 + 3.0
+    _, z_a2 = model.embed(dict(video=video, audio=other))
+    assert torch.allclose(z_a, z_a2, atol=1e-5)
+    with pytest.raises(ValueError, match='multiple'):
+        model.embed(dict(video=video, audio=torch.randn(1, 8, 7)))
