@@ -9,11 +9,10 @@ _base_ = ['../hola/hola-dense_tiny_1xb8-10min_synthetic.py']
 model = dict(
     _delete_=True,
     type='AVAlignmentDetector',
-    data_preprocessor=dict(
-        type='AVDataPreprocessor', mean=[127.5, 127.5, 127.5], std=[64.0, 64.0, 64.0]),
-    video_encoder=dict(type='FrameConvStem', embed_dim=64, stage_channels=(8, 16, 32, 64),
-                       use_frame_diff=True),
-    audio_encoder=dict(type='FrameAudioEncoder', in_channels=160, embed_dim=64),
+    # The dense demo's preprocessing and encoders.
+    data_preprocessor={{_base_.model.data_preprocessor}},
+    video_encoder={{_base_.model.video_encoder}},
+    audio_encoder={{_base_.model.audio_encoder}},
     embed_dim=64, proj_dim=64, context_layers=2, kernel_size=5, max_offset=8,
     temperature=0.1, smooth=5, relative=True, margin=2.0)
 
