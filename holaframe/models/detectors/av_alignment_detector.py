@@ -11,6 +11,7 @@ from mmengine.model import BaseModel
 from holaframe.registry import MODELS
 from holaframe.structures import AVDataSample
 
+from ..heads.cls_head import stack_gt_labels
 from .whole_video import set_whole_video_predictions
 
 ModuleCfg = Optional[Union[dict, nn.Module]]
@@ -241,8 +242,8 @@ class AVAlignmentDetector(BaseModel):
         z_v, z_a = self.embed(inputs)
         loss = self.infonce(z_v, z_a)
         device = loss.device
-        labels = torch.stack([s.gt_label.reshape(-1)[0] for s in data_samples]).to(device)
-        real = (labels == 0) & self._has_audio(inputs, loss.shape[0], device)
+        real = stack_gt_labels(data_samples, device) == 0
+        real &= self._has_audio(inputs, loss.shape[0], device)
         if not bool(real.any()):
             return dict(loss_align=loss.sum() * 0.0)
         with torch.no_grad():
