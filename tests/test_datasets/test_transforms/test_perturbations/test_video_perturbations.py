@@ -129,6 +129,30 @@ def test_h264_round_trip_psnr_falls_with_crf_and_keeps_odd_sizes():
     assert out.shape == odd.shape and psnr(odd, out) > 20
 
 
+def test_h264_equals_pyav_per_frame_conversions():
+    """The clip-wide swscale contexts give the pixels of PyAV's own per-frame conversions."""
+    import fractions
+
+    import av
+    imgs = textured(frames=5, height=48, width=64)
+    enc = av.CodecContext.create('libx264', 'w')
+    enc.width, enc.height, enc.pix_fmt = 64, 48, 'yuv420p'
+    enc.time_base, enc.framerate = fractions.Fraction(1, 25), 25
+    enc.thread_count = 1
+    enc.options = {'crf': '35', 'preset': 'medium', 'x264-params': 'mbtree=0'}
+    packets = []
+    for i, img in enumerate(imgs):
+        vf = av.VideoFrame.from_ndarray(img, format='rgb24').reformat(format='yuv420p')
+        vf.pts = i
+        packets += enc.encode(vf)
+    packets += enc.encode(None)
+    dec = av.CodecContext.create('h264', 'r')
+    dec.thread_count = 1
+    expected = np.stack([f.to_ndarray(format='rgb24') for p in packets + [None]
+                         for f in dec.decode(p)])
+    assert np.array_equal(apply(VideoH264Compression, imgs, 3), expected)
+
+
 def test_video_perturbations_do_not_write_into_their_input():
     imgs = textured()
     keep = imgs.copy()
