@@ -154,14 +154,18 @@ class PyAVVideoReader:
         """Average frame rate."""
         return self._fps
 
-    def _rgb(self, frame) -> np.ndarray:
-        if self.size is None:
-            return frame.to_ndarray(format='rgb24')
-        return frame.to_ndarray(format='rgb24', width=self.size[0], height=self.size[1])
+    def _rgb(self, frame, reformatter) -> np.ndarray:
+        """RGB at ``size`` through the call's one swscale context (``frame.to_ndarray(format=)``
+        builds a new, threaded one per frame: the same pixels at several times the cost)."""
+        width, height = self.size if self.size is not None else (None, None)
+        return reformatter.reformat(frame, width=width, height=height, format='rgb24',
+                                    threads=1).to_ndarray()
 
     def get_batch(self, indices: Sequence[int]) -> np.ndarray:
         """Decode the frames at ``indices`` as RGB uint8 ``(N, H, W, 3)``."""
         import av
+        from av.video.reformatter import VideoReformatter
+        reformatter = VideoReformatter()
         wanted = sorted(set(int(i) for i in indices))
         if wanted[0] < 0 or wanted[-1] >= self._len:
             raise BadSampleError(f'{self.filename}: frame indices out of range [0, {self._len})')
@@ -182,7 +186,7 @@ class PyAVVideoReader:
                             continue
                         position = index_of.get(frame.pts, position)
                         if frame.pts >= target:
-                            got[idx] = self._rgb(frame)
+                            got[idx] = self._rgb(frame, reformatter)
                             break
                 except av.error.FFmpegError:
                     frames = None  # corrupt data: the next request seeks again
