@@ -12,7 +12,7 @@ from holaframe.registry import MODELS
 from holaframe.structures import AVDataSample
 
 from ..heads.cls_head import stack_gt_labels
-from .whole_video import set_whole_video_predictions
+from .whole_video import has_audio_mask, set_whole_video_predictions
 
 ModuleCfg = Optional[Union[dict, nn.Module]]
 
@@ -204,12 +204,6 @@ class AVAlignmentDetector(BaseModel):
             return self.infonce(z_v, z_a)
         return -(z_v * z_a).sum(-1)
 
-    def _has_audio(self, inputs: dict, batch: int, device) -> torch.Tensor:
-        flag = inputs.get('has_audio')
-        if flag is None:
-            return torch.ones(batch, dtype=torch.bool, device=device)
-        return flag.to(device=device, dtype=torch.bool).reshape(batch)
-
     def statistic(self, m: torch.Tensor) -> torch.Tensor:
         """Per-frame statistic ``s_t`` ``(B, T)``: smoothed ``m_t``, minus the clip median."""
         s = m
@@ -243,7 +237,7 @@ class AVAlignmentDetector(BaseModel):
         loss = self.infonce(z_v, z_a)
         device = loss.device
         real = stack_gt_labels(data_samples, device) == 0
-        real &= self._has_audio(inputs, loss.shape[0], device)
+        real &= has_audio_mask(inputs, loss.shape[0], device)
         if not bool(real.any()):
             return dict(loss_align=loss.sum() * 0.0)
         with torch.no_grad():
@@ -267,7 +261,7 @@ class AVAlignmentDetector(BaseModel):
         m = self.misalignment(inputs)
         z = (self.statistic(m) - self.real_stat_mean) / self.real_stat_std.clamp_min(1e-3)
         frames = torch.sigmoid(z - self.margin)
-        has_audio = self._has_audio(inputs, m.shape[0], m.device)
+        has_audio = has_audio_mask(inputs, m.shape[0], m.device)
         neutral = torch.full_like(frames, 1.0 / (1.0 + math.exp(self.margin)))
         frames = torch.where(has_audio[:, None], frames, neutral)
         return dict(clip=frames.amax(dim=1), frames=frames)

@@ -14,6 +14,7 @@ from holaframe.structures import AVDataSample
 
 from .whole_video import (
     check_test_window,
+    has_audio_mask,
     set_whole_video_predictions,
     stitch_windows,
     window_starts,
@@ -141,13 +142,6 @@ class HOLADetector(BaseModel):
                              f'aux_head')
         self.predict_source = predict_source
 
-    @staticmethod
-    def _has_audio(inputs: dict, batch: int, device: torch.device) -> torch.Tensor:
-        flag = inputs.get('has_audio')
-        if flag is None:
-            return torch.ones(batch, dtype=torch.bool, device=device)
-        return flag.to(device=device, dtype=torch.bool).reshape(batch)
-
     def extract_feat(self, inputs: dict) -> Dict[str, torch.Tensor]:
         """Run every stage up to (not including) the heads.
 
@@ -159,7 +153,7 @@ class HOLADetector(BaseModel):
             ``aligned`` (the neck outputs ``F_v, F_a``).
         """
         video, audio = inputs['video'], inputs['audio']
-        has_audio = self._has_audio(inputs, video.shape[0], video.device)
+        has_audio = has_audio_mask(inputs, video.shape[0], video.device)
         keep = has_audio.to(video.dtype).view(-1, 1, 1)
         if self.hicmae_head:
             v, v_layers = self.video_encoder(video, out_indices='all')

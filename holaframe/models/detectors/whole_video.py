@@ -74,7 +74,8 @@ def window_starts(num_frames: int, test_window: Optional[dict]) -> List[int]:
     return starts
 
 
-def _has_audio(inputs: dict, batch: int, device: torch.device) -> torch.Tensor:
+def has_audio_mask(inputs: dict, batch: int, device: torch.device) -> torch.Tensor:
+    """``inputs['has_audio']`` as a ``(batch,)`` bool tensor on ``device``; all True without it."""
     flag = inputs.get('has_audio')
     if flag is None:
         return torch.ones(batch, dtype=torch.bool, device=device)
@@ -100,7 +101,7 @@ def cut_windows(inputs: dict, starts: Sequence[int], clip_len: int) -> Dict[str,
         raise ValueError(f'whole_video.py: test_window needs audio with one row per '
                          f'video frame ((B, T, F) with T = {num_frames}), got '
                          f'{tuple(audio.shape)}')
-    has_audio = _has_audio(inputs, batch, video.device)
+    has_audio = has_audio_mask(inputs, batch, video.device)
     return dict(video=torch.cat([video[:, :, s:s + clip_len] for s in starts]),
                 audio=torch.cat([audio[:, s:s + clip_len] for s in starts]),
                 has_audio=has_audio.repeat(len(starts)))
