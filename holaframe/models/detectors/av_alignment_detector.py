@@ -77,8 +77,16 @@ class AVAlignmentDetector(BaseModel):
           p^{va}_t = softmax_k(<z^v_t, z^a_{t+k}> / tau)[k=0],  likewise p^{av}_t
           L = -mean_t (log p^{va}_t + log p^{av}_t) / 2
 
+      With a ``tolerance`` ``d > 0`` every offset ``|k| <= d`` is a positive (the probability
+      of the set, ``sum_{|k|<=d} softmax_k(...)``), and only offsets beyond ``d`` are
+      negatives: real recordings and renderers put the mouth up to a frame or two ahead of or
+      behind its sound (visual speech leads by about 40 ms), and a model that learns one
+      source's exact lag calls another source's real clips misaligned.
+
     * **Scoring** (``score='similarity'``, the default): the disagreement
-      ``m_t = -<z^v_t, z^a_t>`` of the aligned pair, averaged over ``smooth`` frames; with
+      ``m_t = -<z^v_t, z^a_t>`` of the aligned pair (with a ``tolerance`` ``d``, of the best
+      pair within it, ``m_t = -max_{|k|<=d} <z^v_t, z^a_{t+k}>``), averaged over ``smooth``
+      frames; with
       ``relative`` the clip's median of ``m_t`` is subtracted, so a clip is judged against its
       own level of agreement (a generator whose lip sync is looser everywhere does not make
       every clip fake; a word-level edit stands out locally). ``score='infonce'`` uses the
@@ -100,6 +108,8 @@ class AVAlignmentDetector(BaseModel):
         context_layers (int): Temporal convolutions per modality.
         kernel_size (int): Their kernel (frames).
         max_offset (int): ``K``, negatives at offsets up to ``K`` frames (0 excluded).
+        tolerance (int): ``d``, offsets counted as aligned (0: only the same frame); less
+            than ``max_offset``.
         temperature (float): ``tau``.
         smooth (int): Frames averaged in the misalignment (odd).
         score (str): ``'similarity'`` or ``'infonce'`` (above).
@@ -123,7 +133,8 @@ class AVAlignmentDetector(BaseModel):
 
     def __init__(self, video_encoder: ModuleCfg, audio_encoder: ModuleCfg, embed_dim: int = 64,
                  proj_dim: int = 64, context_layers: int = 2, kernel_size: int = 5,
-                 max_offset: int = 8, temperature: float = 0.1, smooth: int = 5,
+                 max_offset: int = 8, tolerance: int = 0, temperature: float = 0.1,
+                 smooth: int = 5,
                  score: str = 'similarity', relative: bool = True, margin: float = 2.0,
                  calib_momentum: float = 0.05, video_norm: Optional[str] = None,
                  audio_envelope_bands: Optional[int] = None,
@@ -131,6 +142,9 @@ class AVAlignmentDetector(BaseModel):
         if max_offset < 1:
             raise ValueError(f'av_alignment_detector.py: max_offset must be >= 1, got '
                              f'{max_offset}')
+        if not 0 <= tolerance < max_offset:
+            raise ValueError(f'av_alignment_detector.py: tolerance must be in 0..max_offset-1 '
+                             f'({max_offset - 1}), got {tolerance}')
         if smooth < 1 or smooth % 2 == 0:
             raise ValueError(f'av_alignment_detector.py: smooth must be odd and >= 1, got '
                              f'{smooth}')
@@ -150,6 +164,7 @@ class AVAlignmentDetector(BaseModel):
         self.video_context = _context(embed_dim, proj_dim, context_layers, kernel_size)
         self.audio_context = _context(embed_dim, proj_dim, context_layers, kernel_size)
         self.max_offset = int(max_offset)
+        self.tolerance = int(tolerance)
         self.temperature = float(temperature)
         self.smooth = int(smooth)
         self.score = score
@@ -192,17 +207,24 @@ class AVAlignmentDetector(BaseModel):
 
     def infonce(self, z_v: torch.Tensor, z_a: torch.Tensor) -> torch.Tensor:
         """``(B, T)``: the mean of both directions' InfoNCE loss at each frame."""
-        k = self.max_offset
-        va = offset_logits(z_v, z_a, k, self.temperature).log_softmax(-1)[..., k]
-        av = offset_logits(z_a, z_v, k, self.temperature).log_softmax(-1)[..., k]
+        k, d = self.max_offset, self.tolerance
+        va = offset_logits(z_v, z_a, k, self.temperature).log_softmax(-1)
+        av = offset_logits(z_a, z_v, k, self.temperature).log_softmax(-1)
+        va, av = va[..., k - d:k + d + 1].logsumexp(-1), av[..., k - d:k + d + 1].logsumexp(-1)
         return -(va + av) / 2
+
+    def agreement(self, z_v: torch.Tensor, z_a: torch.Tensor) -> torch.Tensor:
+        """``(B, T)``: ``<z^v_t, z^a_t>``, or its best over offsets ``|k| <= tolerance``."""
+        if self.tolerance == 0:
+            return (z_v * z_a).sum(-1)
+        return offset_logits(z_v, z_a, self.tolerance, 1.0).amax(-1)
 
     def misalignment(self, inputs: dict) -> torch.Tensor:
         """``m_t`` ``(B, T)`` of the chosen ``score``."""
         z_v, z_a = self.embed(inputs)
         if self.score == 'infonce':
             return self.infonce(z_v, z_a)
-        return -(z_v * z_a).sum(-1)
+        return -self.agreement(z_v, z_a)
 
     def statistic(self, m: torch.Tensor) -> torch.Tensor:
         """Per-frame statistic ``s_t`` ``(B, T)``: smoothed ``m_t``, minus the clip median."""
@@ -241,7 +263,7 @@ class AVAlignmentDetector(BaseModel):
         if not bool(real.any()):
             return dict(loss_align=loss.sum() * 0.0)
         with torch.no_grad():
-            m = loss if self.score == 'infonce' else -(z_v * z_a).sum(-1)
+            m = loss if self.score == 'infonce' else -self.agreement(z_v, z_a)
             self._update_calibration(self.statistic(m[real]).amax(dim=1))
         return dict(loss_align=loss[real].mean())
 

@@ -185,3 +185,34 @@ def test_audio_envelope_keeps_only_the_loudness_timing():
     assert torch.allclose(z_a, z_a2, atol=1e-5)
     with pytest.raises(ValueError, match='multiple'):
         model.embed(dict(video=video, audio=torch.randn(1, 8, 7)))
+
+
+def test_tolerance_counts_near_offsets_as_aligned():
+    """With tolerance d the positives are the offsets |k| <= d; the score takes the best of them."""
+    model = tiny(max_offset=3, tolerance=1, temperature=0.5)
+    torch.manual_seed(5)
+    z_v = nn.functional.normalize(torch.randn(2, 7, 4), dim=-1)
+    z_a = nn.functional.normalize(torch.randn(2, 7, 4), dim=-1)
+    loss = model.infonce(z_v, z_a)
+    cos = torch.einsum('bte,bse->bts', z_v, z_a)
+    for b in range(2):
+        for t in range(7):
+            want = 0.0
+            for q in (cos[b, t], cos[b, :, t]):  # v -> a, then a -> v
+                offs = [o for o in range(-3, 4) if 0 <= t + o < 7]
+                logits = torch.stack([q[t + o] for o in offs]) / 0.5
+                pos = torch.tensor([abs(o) <= 1 for o in offs])
+                want -= float(logits[pos].logsumexp(0) - logits.logsumexp(0)) / 2
+            assert float(loss[b, t]) == pytest.approx(want, abs=1e-5)
+    agree = model.agreement(z_v, z_a)
+    for t in range(7):
+        best = max(float(cos[0, t, s]) for s in range(max(0, t - 1), min(7, t + 2)))
+        assert float(agree[0, t]) == pytest.approx(best, abs=1e-6)
+    # Without tolerance: the aligned pair only.
+    assert torch.allclose(tiny().agreement(z_v, z_a), cos.diagonal(dim1=1, dim2=2))
+    # Audio one frame behind its video (a_{t+1} = v_t) is aligned within the tolerance.
+    lagged = torch.cat([z_v[:, :1], z_v[:, :-1]], dim=1)
+    assert torch.allclose(model.agreement(z_v, lagged)[:, :-1], torch.ones(2, 6))
+    assert not torch.allclose(tiny().agreement(z_v, lagged)[:, :-1], torch.ones(2, 6))
+    with pytest.raises(ValueError, match='tolerance'):
+        tiny(max_offset=3, tolerance=3)
