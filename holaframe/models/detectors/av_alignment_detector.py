@@ -85,8 +85,10 @@ class AVAlignmentDetector(BaseModel):
 
     * **Scoring** (``score='similarity'``, the default): the disagreement
       ``m_t = -<z^v_t, z^a_t>`` of the aligned pair (with a ``tolerance`` ``d``, of the best
-      pair within it, ``m_t = -max_{|k|<=d} <z^v_t, z^a_{t+k}>``), averaged over ``smooth``
-      frames; with
+      pair within it, ``m_t = -max_{|k|<=d} <z^v_t, z^a_{t+k}>``; with a ``sync_search``
+      ``S``, of the pairs at the clip's own lag ``k* = argmax_{|k|<=S} mean_t <z^v_t,
+      z^a_{t+k}>``, found first as SyncNet does, ``m_t = -<z^v_t, z^a_{t+k*}>``), averaged over
+      ``smooth`` frames; with
       ``relative`` the clip's median of ``m_t`` is subtracted, so a clip is judged against its
       own level of agreement (a generator whose lip sync is looser everywhere does not make
       every clip fake; a word-level edit stands out locally). ``score='infonce'`` uses the
@@ -110,6 +112,10 @@ class AVAlignmentDetector(BaseModel):
         max_offset (int): ``K``, negatives at offsets up to ``K`` frames (0 excluded).
         tolerance (int): ``d``, offsets counted as aligned (0: only the same frame); less
             than ``max_offset``.
+        sync_search (int): ``S``, the largest lag (frames) searched for each clip before
+            scoring (0: none). A constant lag between mouth and sound differs from one source
+            (camera, encoder, renderer) to the next; the search measures every clip at its
+            own, and only the training of the model is at lag 0. Not with ``tolerance``.
         temperature (float): ``tau``.
         smooth (int): Frames averaged in the misalignment (odd).
         score (str): ``'similarity'`` or ``'infonce'`` (above).
@@ -133,8 +139,8 @@ class AVAlignmentDetector(BaseModel):
 
     def __init__(self, video_encoder: ModuleCfg, audio_encoder: ModuleCfg, embed_dim: int = 64,
                  proj_dim: int = 64, context_layers: int = 2, kernel_size: int = 5,
-                 max_offset: int = 8, tolerance: int = 0, temperature: float = 0.1,
-                 smooth: int = 5,
+                 max_offset: int = 8, tolerance: int = 0, sync_search: int = 0,
+                 temperature: float = 0.1, smooth: int = 5,
                  score: str = 'similarity', relative: bool = True, margin: float = 2.0,
                  calib_momentum: float = 0.05, video_norm: Optional[str] = None,
                  audio_envelope_bands: Optional[int] = None,
@@ -145,6 +151,10 @@ class AVAlignmentDetector(BaseModel):
         if not 0 <= tolerance < max_offset:
             raise ValueError(f'av_alignment_detector.py: tolerance must be in 0..max_offset-1 '
                              f'({max_offset - 1}), got {tolerance}')
+        if sync_search < 0 or (sync_search and tolerance):
+            raise ValueError(f'av_alignment_detector.py: sync_search must be >= 0 and not '
+                             f'combined with a tolerance, got sync_search={sync_search}, '
+                             f'tolerance={tolerance}')
         if smooth < 1 or smooth % 2 == 0:
             raise ValueError(f'av_alignment_detector.py: smooth must be odd and >= 1, got '
                              f'{smooth}')
@@ -165,6 +175,7 @@ class AVAlignmentDetector(BaseModel):
         self.audio_context = _context(embed_dim, proj_dim, context_layers, kernel_size)
         self.max_offset = int(max_offset)
         self.tolerance = int(tolerance)
+        self.sync_search = int(sync_search)
         self.temperature = float(temperature)
         self.smooth = int(smooth)
         self.score = score
@@ -214,10 +225,19 @@ class AVAlignmentDetector(BaseModel):
         return -(va + av) / 2
 
     def agreement(self, z_v: torch.Tensor, z_a: torch.Tensor) -> torch.Tensor:
-        """``(B, T)``: ``<z^v_t, z^a_t>``, or its best over offsets ``|k| <= tolerance``."""
-        if self.tolerance == 0:
+        """``(B, T)``: ``<z^v_t, z^a_t>``; its best over offsets ``|k| <= tolerance``; or
+        ``<z^v_t, z^a_{t+k*}>`` at the clip's lag ``k*`` (``sync_search``)."""
+        if self.tolerance:
+            return offset_logits(z_v, z_a, self.tolerance, 1.0).amax(-1)
+        if not self.sync_search:
             return (z_v * z_a).sum(-1)
-        return offset_logits(z_v, z_a, self.tolerance, 1.0).amax(-1)
+        sims = offset_logits(z_v, z_a, self.sync_search, 1.0)  # (B, T, 2S + 1)
+        valid = torch.isfinite(sims)
+        mean = sims.masked_fill(~valid, 0.0).sum(1) / valid.sum(1).clamp_min(1)
+        lag = mean.argmax(-1)  # (B,): index of k*
+        at_lag = sims.gather(-1, lag.view(-1, 1, 1).expand(-1, sims.shape[1], 1))[..., 0]
+        # Frames whose partner at k* lies outside the clip keep their lag-0 agreement.
+        return torch.where(torch.isfinite(at_lag), at_lag, sims[..., self.sync_search])
 
     def misalignment(self, inputs: dict) -> torch.Tensor:
         """``m_t`` ``(B, T)`` of the chosen ``score``."""

@@ -216,3 +216,26 @@ def test_tolerance_counts_near_offsets_as_aligned():
     assert not torch.allclose(tiny().agreement(z_v, lagged)[:, :-1], torch.ones(2, 6))
     with pytest.raises(ValueError, match='tolerance'):
         tiny(max_offset=3, tolerance=3)
+
+
+def test_sync_search_scores_each_clip_at_its_own_lag():
+    """The lag k* maximises the clip's mean agreement; frames are then compared at k*."""
+    model = tiny(max_offset=4, sync_search=2)
+    torch.manual_seed(6)
+    z_v = nn.functional.normalize(torch.randn(2, 9, 4), dim=-1)
+    # Clip 0: audio one frame behind its video (a_{t+1} = v_t); clip 1: in step.
+    z_a = torch.stack([torch.cat([z_v[0, :1], z_v[0, :-1]]), z_v[1]])
+    agree = model.agreement(z_v, z_a)
+    assert torch.allclose(agree[0, :-1], torch.ones(8))  # compared at k* = +1
+    cos = (z_v * z_a).sum(-1)
+    assert float(agree[0, -1]) == pytest.approx(float(cos[0, -1]), abs=1e-6)  # no partner
+    assert torch.allclose(agree[1], torch.ones(9))
+    # A local mismatch at the clip's own lag is still a mismatch.
+    z_a2 = z_a.clone()
+    z_a2[0, 4] = -z_v[0, 3]
+    assert float(model.agreement(z_v, z_a2)[0, 3]) == pytest.approx(-1.0, abs=1e-6)
+    assert torch.allclose(tiny().agreement(z_v, z_a), cos)
+    with pytest.raises(ValueError, match='sync_search'):
+        tiny(sync_search=1, tolerance=1)
+    with pytest.raises(ValueError, match='sync_search'):
+        tiny(sync_search=-1)
