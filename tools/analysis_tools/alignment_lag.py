@@ -48,14 +48,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def lag_profile(model, inputs: Dict[str, torch.Tensor]) -> np.ndarray:
+def clip_lag_profile(model, inputs: Dict[str, torch.Tensor]) -> np.ndarray:
     """``(2K + 1,)``: the clip's mean agreement at each offset ``-K..K`` (batch of one)."""
-    from holaframe.models.detectors.av_alignment_detector import offset_logits
+    from holaframe.models.detectors.av_alignment_detector import lag_profile, offset_logits
     with torch.no_grad():
         z_v, z_a = model.embed(inputs)
-        sims = offset_logits(z_v, z_a, model.max_offset, 1.0)[0]  # (T, 2K + 1)
-    valid = torch.isfinite(sims)
-    return (sims.masked_fill(~valid, 0.0).sum(0) / valid.sum(0).clamp_min(1)).numpy()
+        return lag_profile(offset_logits(z_v, z_a, model.max_offset, 1.0))[0].numpy()
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -91,7 +89,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                                 file=meta['file'], gt_label=0, sample_idx=i))
         data = model.data_preprocessor(dict(inputs=[results['inputs']],
                                             data_samples=[results['data_samples']]), False)
-        profiles.append(lag_profile(model, data['inputs']))
+        profiles.append(clip_lag_profile(model, data['inputs']))
     profiles = np.stack(profiles)
     offsets = list(range(-k, k + 1))
     best = profiles.argmax(1) - k

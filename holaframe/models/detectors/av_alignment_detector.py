@@ -59,6 +59,14 @@ def offset_logits(query: torch.Tensor, keys: torch.Tensor, max_offset: int,
     return logits.masked_fill(~valid[None], float('-inf'))
 
 
+def lag_profile(sims: torch.Tensor) -> torch.Tensor:
+    """A clip's mean agreement at each offset: ``(B, T, 2K + 1)`` from :func:`offset_logits`
+    (``-inf`` outside the clip) -> ``(B, 2K + 1)``, the mean over the frames that have a
+    partner at that offset."""
+    valid = torch.isfinite(sims)
+    return sims.masked_fill(~valid, 0.0).sum(1) / valid.sum(1).clamp_min(1)
+
+
 @MODELS.register_module()
 class AVAlignmentDetector(BaseModel):
     """Audio-visual alignment learnt from real clips only, in the manner of AVH-Align.
@@ -232,9 +240,7 @@ class AVAlignmentDetector(BaseModel):
         if not self.sync_search:
             return (z_v * z_a).sum(-1)
         sims = offset_logits(z_v, z_a, self.sync_search, 1.0)  # (B, T, 2S + 1)
-        valid = torch.isfinite(sims)
-        mean = sims.masked_fill(~valid, 0.0).sum(1) / valid.sum(1).clamp_min(1)
-        lag = mean.argmax(-1)  # (B,): index of k*
+        lag = lag_profile(sims).argmax(-1)  # (B,): index of k*
         at_lag = sims.gather(-1, lag.view(-1, 1, 1).expand(-1, sims.shape[1], 1))[..., 0]
         # Frames whose partner at k* lies outside the clip keep their lag-0 agreement.
         return torch.where(torch.isfinite(at_lag), at_lag, sims[..., self.sync_search])

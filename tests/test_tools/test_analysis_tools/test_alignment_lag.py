@@ -37,7 +37,7 @@ class Lagged:
 
 @pytest.mark.parametrize('lag', [0, 2, -1])
 def test_profile_peaks_at_the_lag(lag):
-    profile = _tool().lag_profile(Lagged(lag), {})
+    profile = _tool().clip_lag_profile(Lagged(lag), {})
     assert profile.shape == (7,)
     assert int(profile.argmax()) - 3 == lag
     assert float(profile.max()) > 0.8  # all but the frames rolled round the clip's end
