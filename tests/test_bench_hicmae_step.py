@@ -215,12 +215,10 @@ def test_compare_uses_per_round_ratios():
 
 
 def test_registered_in_the_suite_only_when_named():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location('bench_run', REPO / 'benchmarks' / 'run.py')
+    from holaframe.testing.scripts import load_script
     sys.path.insert(0, str(REPO / 'benchmarks'))
     try:
-        run = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(run)
+        run = load_script(REPO / 'benchmarks' / 'run.py', 'bench_run')
     finally:
         sys.path.remove(str(REPO / 'benchmarks'))
     entry = run.BENCHMARKS['hicmae_step']

@@ -112,11 +112,8 @@ def test_model_runs_on_a_batch_from_its_own_pipeline(path, synthetic_avdf_root):
 @pytest.mark.parametrize('path', MODEL_PARAMS, ids=_ids(MODEL_CONFIGS))
 def test_get_flops_runs_on_every_model(path, synthetic_avdf_root):
     """tools/analysis_tools/get_flops.py on each config, its inputs from the config's pipeline."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'get_flops', REPO / 'tools' / 'analysis_tools' / 'get_flops.py')
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    from holaframe.testing.scripts import load_script
+    tool = load_script(REPO / 'tools' / 'analysis_tools' / 'get_flops.py')
     cfg = _load(path)
     result = tool.compute_flops(cfg, data_root=synthetic_avdf_root)
     assert result['input_source'] == 'pipeline'

@@ -7,7 +7,6 @@ config (``configs/hola/hola-dense_tiny_1xb8-10min_synthetic.py``) with the
 (``holaframe.testing.distributed``) records data order, losses and exact state fingerprints.
 """
 
-import importlib.util
 import json
 import os
 import pickle
@@ -21,6 +20,7 @@ import pytest
 import torch
 
 from holaframe.testing.distributed import digest
+from holaframe.testing.scripts import load_script
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -119,10 +119,7 @@ def probes(work_dir: Path, world_size: int = 2) -> list:
 
 def load_converter():
     path = REPO / 'tools' / 'model_converters' / 'zero2holaframe.py'
-    spec = importlib.util.spec_from_file_location('zero2holaframe', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(path, 'zero2holaframe')
 
 
 @pytest.fixture(scope='module')

@@ -92,11 +92,8 @@ def test_infer_folder_int8(tmp_path, synthetic_avdf_root):
 
 
 def test_infer_int8_refuses_gpu_device():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location('infer_tool', osp.join(REPO, 'tools',
-                                                                         'infer.py'))
-    infer = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(infer)
+    from holaframe.testing.scripts import load_script
+    infer = load_script(osp.join(REPO, 'tools', 'infer.py'), 'infer_tool')
     with pytest.raises(SystemExit) as exc:
         infer.parse_args(['cfg.py', 'ckpt.pth', 'videos', '--quantize', 'int8', '--device',
                           'cuda'])

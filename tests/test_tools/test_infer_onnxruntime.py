@@ -1,7 +1,6 @@
 """tools/infer.py and tools/serve.py with --backend onnxruntime: the same scores as PyTorch."""
 
 import glob
-import importlib.util
 import json
 import os.path as osp
 
@@ -18,11 +17,8 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 def _load(name: str):
     """The tool ``tools/<name>.py`` (``name`` may name a subfolder: ``deployment/export_onnx``)
     as a module."""
-    spec = importlib.util.spec_from_file_location(f'{name.replace("/", "_")}_tool',
-                                                  osp.join(REPO, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    from holaframe.testing.scripts import load_script
+    return load_script(osp.join(REPO, 'tools', f'{name}.py'), f'{name.replace("/", "_")}_tool')
 
 
 def _export(cfg_path: str, ckpt_path: str, video: str, out: str) -> str:

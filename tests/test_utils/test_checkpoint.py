@@ -200,15 +200,11 @@ def test_inference_api_and_deepspeed_loaders_refuse_code(hostile, hub_dir, tmp_p
 
 
 def test_converters_refuse_code(hostile, hub_dir, tmp_path):
-    import importlib.util
+    from holaframe.testing.scripts import load_script
     repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
     def tool(name):
-        path = osp.join(repo, 'tools', 'model_converters', f'{name}.py')
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
+        return load_script(osp.join(repo, 'tools', 'model_converters', f'{name}.py'))
 
     with pytest.raises(UnsafeCheckpointError) as err:
         tool('hicmae2holaframe').convert_checkpoint(hostile['url'], str(tmp_path / 'out.pth'))

@@ -4,7 +4,6 @@ tests/data/avfmae_tiny_golden.pt, starts from the converted weights (positions a
 mapped to its grids), trains one step and evaluates."""
 
 import copy
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from mmengine.config import Config
 from holaframe.engine.runner import build_runner, load_config
 from holaframe.models.layers import map_region_tokens, map_sinusoid_table
 from holaframe.registry import MODELS
+from holaframe.testing.scripts import load_script
 from holaframe.utils import register_all_modules
 
 REPO = Path(__file__).resolve().parents[3]
@@ -24,11 +24,7 @@ SYNTHETIC_CFG = REPO / 'configs' / 'hola' / 'hola_vit-nano_1xb8-10min_synthetic.
 
 
 def _converter():
-    spec = importlib.util.spec_from_file_location(
-        'avfmae2holaframe', REPO / 'tools' / 'model_converters' / 'avfmae2holaframe.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(REPO / 'tools' / 'model_converters' / 'avfmae2holaframe.py')
 
 
 def _options(golden):

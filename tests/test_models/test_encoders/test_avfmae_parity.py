@@ -6,7 +6,6 @@ The fixture is ``tests/data/avfmae_tiny_golden.pt`` (see ``tests/data/README.md`
 and holaframe's modules are built from the fixture's own ``constructor`` record.
 """
 
-import importlib.util
 import os
 import os.path as osp
 
@@ -17,6 +16,7 @@ from torch import nn
 from holaframe.models.encoders import AVFMAEAudioEncoder, AVFMAEVideoEncoder
 from holaframe.models.fusion import AVFMAEFusionEncoder
 from holaframe.models.layers import LGBlock
+from holaframe.testing.scripts import load_script
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 FIXTURE = os.environ.get('HOLAFRAME_AVFMAE_FIXTURE',
@@ -28,10 +28,7 @@ pytestmark = pytest.mark.parity
 
 def _load_converter():
     path = osp.join(REPO_ROOT, 'tools', 'model_converters', 'avfmae2holaframe.py')
-    spec = importlib.util.spec_from_file_location('avfmae2holaframe', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(path, 'avfmae2holaframe')
 
 
 @pytest.fixture(scope='module')

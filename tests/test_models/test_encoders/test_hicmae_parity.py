@@ -5,7 +5,6 @@ named by ``HOLAFRAME_HICMAE_FIXTURE`` (so the same test checks any other size). 
 modules are built from the fixture's own ``constructor`` record; no size is hard-coded here.
 """
 
-import importlib.util
 import os
 import os.path as osp
 import re
@@ -17,6 +16,7 @@ from torch import nn
 from holaframe.models.encoders import AudioViTEncoder, VideoViTEncoder
 from holaframe.models.fusion import HiCMAEFusionEncoder
 from holaframe.models.heads import HiCMAEClsHead
+from holaframe.testing.scripts import load_script
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 FIXTURE = os.environ.get('HOLAFRAME_HICMAE_FIXTURE',
@@ -28,10 +28,7 @@ pytestmark = pytest.mark.parity
 
 def _load_converter():
     path = osp.join(REPO_ROOT, 'tools', 'model_converters', 'hicmae2holaframe.py')
-    spec = importlib.util.spec_from_file_location('hicmae2holaframe', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(path, 'hicmae2holaframe')
 
 
 def _norm_eps(record):

@@ -2,7 +2,6 @@
 shrunk to the tiny AVF-MAE++ model of tests/data/avfmae_tiny_golden.pt, loads every converted
 weight (encoders, fusion, decoders, projections, mask tokens) and takes a training step."""
 
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -10,6 +9,7 @@ import torch
 
 from holaframe.engine.runner import build_runner, load_config
 from holaframe.registry import MODELS
+from holaframe.testing.scripts import load_script
 from holaframe.utils import register_all_modules
 
 REPO = Path(__file__).resolve().parents[3]
@@ -18,11 +18,7 @@ AVMAE_CFG = REPO / 'configs' / 'avmae' / 'avmae_avfmae-base_8xb32-20e_avdf1mpp.p
 
 
 def _converter():
-    spec = importlib.util.spec_from_file_location(
-        'avfmae2holaframe', REPO / 'tools' / 'model_converters' / 'avfmae2holaframe.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(REPO / 'tools' / 'model_converters' / 'avfmae2holaframe.py')
 
 
 def _options(golden):

@@ -5,7 +5,6 @@ named by ``HOLAFRAME_HICMAE_FIXTURE``. Weights are converted with
 ``tools/model_converters/hicmae2holaframe.py``.
 """
 
-import importlib.util
 import os
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pytest
 import torch
 
 from holaframe.registry import MODELS
+from holaframe.testing.scripts import load_script
 from holaframe.utils import register_all_modules
 
 REPO = Path(__file__).resolve().parents[3]
@@ -24,11 +24,7 @@ pytestmark = pytest.mark.parity
 
 
 def _converter():
-    spec = importlib.util.spec_from_file_location(
-        'hicmae2holaframe', REPO / 'tools' / 'model_converters' / 'hicmae2holaframe.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(REPO / 'tools' / 'model_converters' / 'hicmae2holaframe.py')
 
 
 @pytest.fixture(scope='module')

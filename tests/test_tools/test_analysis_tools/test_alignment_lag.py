@@ -1,7 +1,6 @@
 """tools/analysis_tools/alignment_lag.py: the lag profile's arithmetic, and the tool end to end on
 a tiny generated set with an untrained alignment model."""
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -9,16 +8,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from holaframe.testing.scripts import load_script
+
 REPO = Path(__file__).resolve().parents[3]
 CONFIG = REPO / 'configs' / 'generalisation' / 'av-align_tiny_1xb8-10min_synthetic.py'
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location(
-        'alignment_lag', REPO / 'tools' / 'analysis_tools' / 'alignment_lag.py')
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    return tool
+    return load_script(REPO / 'tools' / 'analysis_tools' / 'alignment_lag.py')
 
 
 class Lagged:

@@ -1,10 +1,11 @@
 """tools/analysis_tools/compare_models.py on two tiny configs and tiny data."""
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
+
+from holaframe.testing.scripts import load_script
 
 REPO = Path(__file__).resolve().parents[3]
 CONFIGS = [REPO / 'configs' / 'hola' / 'hola_vit-nano_scratch_1xb8-10min_synthetic.py',
@@ -16,11 +17,7 @@ FAST = ['train_cfg.max_epochs=1'] + [
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location(
-        'compare_models', REPO / 'tools' / 'analysis_tools' / 'compare_models.py')
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    return tool
+    return load_script(REPO / 'tools' / 'analysis_tools' / 'compare_models.py')
 
 
 def _train_runs(run_dir: Path) -> int:

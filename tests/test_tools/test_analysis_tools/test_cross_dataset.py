@@ -1,12 +1,13 @@
 """tools/analysis_tools/cross_dataset.py: threshold transfer arithmetic, set names, and the
 whole protocol on two tiny generated sets (matrix written, second run reuses every run)."""
 
-import importlib.util
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from holaframe.testing.scripts import load_script
 
 REPO = Path(__file__).resolve().parents[3]
 CONFIG = REPO / 'configs' / 'hola' / 'hola_vit-nano_scratch_1xb8-10min_synthetic.py'
@@ -16,11 +17,7 @@ FAST = ['train_cfg.max_epochs=1'] + [
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location(
-        'cross_dataset', REPO / 'tools' / 'analysis_tools' / 'cross_dataset.py')
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    return tool
+    return load_script(REPO / 'tools' / 'analysis_tools' / 'cross_dataset.py')
 
 
 def test_best_threshold_and_transfer():

@@ -1,6 +1,5 @@
 """Tests of tools/analysis_tools/get_flops.py and holaframe.utils.flops."""
 
-import importlib.util
 import json
 import os.path as osp
 
@@ -15,6 +14,7 @@ from holaframe.models.fusion import HiCMAEFusionEncoder
 from holaframe.models.heads import HiCMAEClsHead
 from holaframe.models.layers import Attention
 from holaframe.registry import MODELS
+from holaframe.testing.scripts import load_script
 from holaframe.utils.flops import attention_flops, flop_count_analysis
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
@@ -43,10 +43,7 @@ class _GetFlopsTestHiCMAE(nn.Module):
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location('get_flops', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(TOOL, 'get_flops')
 
 
 def _encoder_flops(n, c, depth, patch_macs):

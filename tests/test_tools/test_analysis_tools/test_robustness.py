@@ -1,7 +1,6 @@
 """tools/analysis_tools/robustness.py on the tiny detector: tables, heatmap, resumption, bad
 names and levels, a clip whose perturbation fails."""
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from mmengine.config import Config
 
 from holaframe.datasets.transforms.perturbations import VideoGaussianBlur
 from holaframe.testing import tiny_pipeline, write_tiny_detector
+from holaframe.testing.scripts import load_script
 
 REPO = Path(__file__).resolve().parents[3]
 TOOL = REPO / 'tools' / 'analysis_tools' / 'robustness.py'
@@ -19,10 +19,7 @@ TOOL = REPO / 'tools' / 'analysis_tools' / 'robustness.py'
 @pytest.fixture(scope='module')
 def tool():
     """The tool as a module (its functions can be wrapped)."""
-    spec = importlib.util.spec_from_file_location('robustness_tool', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(TOOL, 'robustness_tool')
 
 
 @pytest.fixture

@@ -1,23 +1,19 @@
 """tools/deployment/export_onnx.py: fp32 and int8 graphs of the tiny detector."""
 
 import glob
-import importlib.util
 import os.path as osp
 
 import pytest
 
 from holaframe.deploy import read_metadata
 from holaframe.testing import write_tiny_detector
+from holaframe.testing.scripts import load_script
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location(
-        'export_onnx_tool', osp.join(REPO, 'tools', 'deployment', 'export_onnx.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(osp.join(REPO, 'tools', 'deployment', 'export_onnx.py'), 'export_onnx_tool')
 
 
 def test_export_fp32_and_int8(tmp_path, synthetic_avdf_root, capsys):

@@ -2,13 +2,13 @@
 (built by AVF-MAE++'s own code, tests/data/avfmae_tiny_golden.pt)."""
 
 import argparse
-import importlib.util
 from pathlib import Path
 
 import pytest
 import torch
 
 from holaframe.registry import MODELS
+from holaframe.testing.scripts import load_script
 from holaframe.utils import register_all_modules
 
 REPO = Path(__file__).resolve().parents[3]
@@ -17,11 +17,7 @@ HOLA_CFG = REPO / 'configs' / 'hola' / 'hola_avfmae-base_8xb8-30e_avdf1mpp.py'
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location(
-        'avfmae2holaframe', REPO / 'tools' / 'model_converters' / 'avfmae2holaframe.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(REPO / 'tools' / 'model_converters' / 'avfmae2holaframe.py')
 
 
 conv = _tool()

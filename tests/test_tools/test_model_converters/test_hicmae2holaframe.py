@@ -1,7 +1,6 @@
 """Tests of tools/model_converters/hicmae2holaframe.py."""
 
 import argparse
-import importlib.util
 import os
 import os.path as osp
 import subprocess
@@ -15,6 +14,7 @@ from torch import nn
 from holaframe.models.encoders import AudioViTEncoder, VideoViTEncoder
 from holaframe.models.fusion import HiCMAEFusionEncoder
 from holaframe.models.heads import HiCMAEClsHead
+from holaframe.testing.scripts import load_script
 from holaframe.utils.checkpoint import load_checkpoint_safely, unwrap_state_dict
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
@@ -23,10 +23,7 @@ ARCH = dict(embed_dim=16, depth=2, num_heads=2, mlp_ratio=2.)
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location('hicmae2holaframe', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(TOOL, 'hicmae2holaframe')
 
 
 def _holaframe_model(with_head=True):
