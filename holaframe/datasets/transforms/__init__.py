@@ -21,6 +21,7 @@ from .uniform_sample_frames import UniformSampleFrames
 from .video_center_crop import VideoCenterCrop
 from .video_flip import VideoFlip
 from .video_normalize import VideoNormalize
+from .video_random_camera_motion import VideoRandomCameraMotion
 from .video_random_crop import VideoRandomCrop
 from .video_resize import VideoResize
 from .whole_video_sample_frames import WholeVideoSampleFrames
@@ -29,7 +30,7 @@ __all__ = [
     'AudioDecode', 'AudioFbank', 'AudioFrameLogMel', 'AudioMFCCSegments', 'DecordDecode',
     'DecordInit', 'DenseSampleFrames', 'FaceTrackCrop', 'FrameFakeMask', 'HaarFaceCrop',
     'MouthCrop', 'PackAVInputs', 'SampleClipFrames', 'SegmentTargets', 'TrimLeadingSilence',
-    'UniformSampleFrames', 'VideoCenterCrop', 'VideoFlip', 'VideoNormalize', 'VideoRandomCrop',
-    'VideoResize', 'WholeVideoSampleFrames',
+    'UniformSampleFrames', 'VideoCenterCrop', 'VideoFlip', 'VideoNormalize',
+    'VideoRandomCameraMotion', 'VideoRandomCrop', 'VideoResize', 'WholeVideoSampleFrames',
     'NoFaceError', 'kaldi_fbank', 'kaldi_mel_banks', 'frame_windows'
 ] + list(_perturbations_all)
