@@ -32,6 +32,9 @@ def test_best_threshold_and_transfer():
     assert c['auc'] == 1.0 and c['acc_best_threshold'] == 100.0
     assert c['acc_source_threshold'] == 50.0 and c['fake_rate_source_threshold'] == 100.0
     assert c['num_videos'] == 6 and c['num_fake'] == 3 and c['acc_all_fake'] == 50.0
+    # ... while the same threshold carried as a quantile of the target's real clips does far
+    # better (not 100: half of three reals estimates their maximum from one or two of them).
+    assert c['acc_target_reals_threshold'] > 70.0
     # per modify type: real clips against the clips of one type
     files = ['r1', 'r2', 'r3', 'v', 'a', 'b']
     types = dict(r1='real', r2='real', r3='real', v='visual_modified', a='audio_modified',
@@ -40,6 +43,24 @@ def test_best_threshold_and_transfer():
     c = tool.cell_metrics(source, target, types)
     assert c['auc_audio_modified'] == 1.0 and c['auc_both_modified'] == 0.0
     assert c['auc_visual_modified'] == pytest.approx(1 / 3)
+
+
+def test_threshold_from_target_reals_is_a_quantile_cross_fitted_over_halves():
+    tool = _tool()
+    # Source: reals 0.1..0.4, fakes 0.8, 0.9; the best threshold (0.6) is above every real.
+    src_y, src_s = [0, 0, 0, 0, 1, 1], [0.1, 0.2, 0.3, 0.4, 0.8, 0.9]
+    thr, _ = tool.best_threshold(src_y, src_s)
+    # Target: every score shifted by +5 and the reals spread 10x: the absolute threshold calls
+    # everything fake; the quantile (all reals below it: q = 1) is the target reals' maximum.
+    y, s = [0, 0, 0, 0, 1, 1], [5.0, 6.0, 7.0, 8.0, 9.0, 9.5]
+    assert tool.accuracy_percent(y, s, thr) == pytest.approx(100 * 2 / 6)
+    # Each half's maximum classifies the other half's reals: a real above that maximum is
+    # called fake; the fakes (above every real) are always right. With halves {5, 6} / {7, 8}
+    # both reals of {7, 8} are called fake by max 6, both of {5, 6} real by max 8: 4 of 6.
+    acc = tool.target_reals_threshold_acc(src_y, src_s, thr, y, s, splits=200, seed=1)
+    assert 100 * 4 / 6 - 1e-9 <= acc < 100.0
+    # One real clip in the target cannot be split: no number.
+    assert tool.target_reals_threshold_acc(src_y, src_s, thr, [0, 1], [0.1, 0.9]) is None
 
 
 def test_parse_sets(tmp_path):
