@@ -4,7 +4,7 @@
 Usage::
 
     python tools/analysis_tools/cross_dataset.py CONFIG --train A B --test A B \
-        [--work-dir DIR] [--split val] [--cfg-options KEY=VALUE ...]
+        [--work-dir DIR] [--split val] [--reals-quantile Q] [--cfg-options KEY=VALUE ...]
 
 ``A``, ``B`` are AV-Deepfake1M++-format dataset roots, or ``name=root`` pairs (the name defaults
 to the root's folder name). Under ``DIR`` (default ``work_dirs/cross_dataset/<config name>``):
@@ -19,7 +19,8 @@ to the root's folder name). Under ``DIR`` (default ``work_dirs/cross_dataset/<co
    applied to every target; the matrix reports that ACC next to the target's best-threshold
    ACC (its own optimum, an oracle) and the AUC (threshold-free). A second transfer carries
    the threshold as a quantile of real-clip scores, set again on the target's own real clips
-   (:func:`target_reals_threshold_acc`): a deployment with known-real videos but no fakes.
+   (:func:`target_reals_threshold_acc`): a deployment with known-real videos but no fakes;
+   ``--reals-quantile 0.95`` fixes that quantile instead (5% false alarms on real clips).
 
 Outputs: ``matrix.json``, ``matrix.md`` and ``matrix.png`` (one heatmap panel per metric;
 rows = training set, columns = test set). Every file is written atomically; running the same
@@ -59,6 +60,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--work-dir', help='folder of every run and the matrix (default '
                         'work_dirs/cross_dataset/<config name>)')
     parser.add_argument('--split', default='val', help='labelled subset evaluated on each set')
+    parser.add_argument('--reals-quantile', type=float,
+                        help='the quantile of a target\'s real-clip scores used as its '
+                             'threshold in the "threshold from target reals" ACC, e.g. 0.95 '
+                             '(5%% false alarms on real clips); default: the source '
+                             'threshold\'s quantile among the source\'s real clips')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
                         help='overrides passed to every training and test run')
     return parser.parse_args(argv)
@@ -100,12 +106,15 @@ def best_threshold(labels: Sequence[int], scores: Sequence[float]) -> Tuple[floa
 
 def target_reals_threshold_acc(source_labels: Sequence[int], source_scores: Sequence[float],
                                threshold: float, labels: Sequence[int], scores: Sequence[float],
-                               splits: int = 20, seed: int = 0) -> Optional[float]:
+                               quantile: Optional[float] = None, splits: int = 20,
+                               seed: int = 0) -> Optional[float]:
     """ACC (%) on the target with the threshold carried as a quantile of real-clip scores.
 
-    The source threshold's rank among the source's real clips, ``q = P(score < t | real)``, is
-    applied as the ``q``-quantile of the target's own real clips: what a deployment can do
-    with known-real videos of its own domain and no fakes. Cross-fitted so that no real clip
+    The source threshold's rank among the source's real clips, ``q = P(score < t | real)``
+    (or a fixed ``quantile``, a false-alarm rate of ``1 - q`` on real clips, which does not
+    depend on either set's real:fake ratio), is applied as the ``q``-quantile of the target's
+    own real clips: what a deployment can do with known-real videos of its own domain and no
+    fakes. Cross-fitted so that no real clip
     sets its own threshold: the target's reals are split in two random halves, each half's
     quantile classifies the other half's reals and every fake (a fake's correctness is the
     mean of the two); the ACC over all clips is averaged over ``splits`` random splits. None
@@ -116,7 +125,7 @@ def target_reals_threshold_acc(source_labels: Sequence[int], source_scores: Sequ
     reals = np.flatnonzero(y == 0)
     if (y_src == 0).sum() < 2 or len(reals) < 2:
         return None
-    q = float(np.mean(s_src[y_src == 0] < threshold))
+    q = float(np.mean(s_src[y_src == 0] < threshold)) if quantile is None else float(quantile)
     fakes = s[y == 1]
     rng = np.random.default_rng(seed)
     accs = []
@@ -132,7 +141,8 @@ def target_reals_threshold_acc(source_labels: Sequence[int], source_scores: Sequ
 
 
 def cell_metrics(source: dict, target: dict,
-                 modify_types: Optional[Dict[str, str]] = None) -> dict:
+                 modify_types: Optional[Dict[str, str]] = None,
+                 reals_quantile: Optional[float] = None) -> dict:
     """AUC and the ACCs of one (source model, target set) cell from per-clip scores.
 
     Args:
@@ -140,6 +150,9 @@ def cell_metrics(source: dict, target: dict,
         target: Its ``files``, ``labels`` and ``scores`` on the target's split.
         modify_types: Target file -> ``modify_type``; adds ``auc_<type>`` (real clips vs the
             clips of that type) for every fake type present.
+        reals_quantile: The quantile of the target's real clips used as its threshold in
+            ``acc_target_reals_threshold``; None: the source threshold's own quantile among
+            the source's real clips (:func:`target_reals_threshold_acc`).
     """
     thr, _ = best_threshold(source['labels'], source['scores'])
     labels, scores = target['labels'], target['scores']
@@ -151,7 +164,7 @@ def cell_metrics(source: dict, target: dict,
         num_fake=int(sum(labels)),
         fake_rate_source_threshold=100.0 * float(np.mean(np.asarray(scores) >= thr)))
     reals_acc = target_reals_threshold_acc(source['labels'], source['scores'], thr, labels,
-                                           scores)
+                                           scores, quantile=reals_quantile)
     if reals_acc is not None:
         out['acc_target_reals_threshold'] = reals_acc
     if modify_types:
@@ -178,15 +191,22 @@ def _options(cfg_options: dict, root: str) -> List[str]:
     return opts + [f'{d}.dataset.data_root={root}' for d in LOADERS]
 
 
+def _reals_rule(matrix: dict) -> str:
+    q = matrix.get('reals_quantile')
+    if q is None:
+        return 'the source threshold\'s quantile among the source\'s real clips'
+    return f'the {q:g} quantile of the real clips\' scores'
+
+
 def render(matrix: dict) -> str:
     """The matrix as markdown tables, one per metric."""
     rows, cols, cells = matrix['train'], matrix['test'], matrix['cells']
     lines = [f'Config `{matrix["config"]}`; rows: training set, columns: test set '
              f'(`{matrix["split"]}` split). ACC @ source threshold: the threshold that '
              'maximises accuracy on the training set\'s own split, applied to the test set; '
-             'ACC @ threshold from target reals: the source threshold\'s quantile among the '
-             'source\'s real clips, applied to the test set\'s own real clips (cross-fitted '
-             'over halves of them); ACC @ best threshold: the test set\'s own optimum.', '']
+             f'ACC @ threshold from target reals: {_reals_rule(matrix)}, applied to the test '
+             'set\'s own real clips (cross-fitted over halves of them); ACC @ best threshold: '
+             'the test set\'s own optimum.', '']
     for key, title, fmt in (('auc', 'AUC', '{:.3f}'),
                             ('acc_source_threshold', 'ACC (%) @ source threshold', '{:.1f}'),
                             ('acc_target_reals_threshold',
@@ -233,12 +253,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     if not osp.isfile(args.config):
         raise SystemExit(f'cross_dataset.py: no config file {args.config}')
     sources, targets = parse_sets(args.train), parse_sets(args.test)
+    if args.reals_quantile is not None and not 0.0 <= args.reals_quantile <= 1.0:
+        raise SystemExit(f'cross_dataset.py: --reals-quantile must be in [0, 1], got '
+                         f'{args.reals_quantile}')
     name = osp.splitext(osp.basename(args.config))[0]
     work = args.work_dir or osp.join(REPO, 'work_dirs', 'cross_dataset', name)
     os.makedirs(work, exist_ok=True)
     everything = dict(targets, **sources)
     matrix = dict(config=osp.relpath(osp.abspath(args.config), REPO), split=args.split,
-                  train=list(sources), test=list(targets),
+                  reals_quantile=args.reals_quantile, train=list(sources), test=list(targets),
                   roots={k: v for k, v in everything.items()}, runs={}, cells={})
     for src, src_root in sources.items():
         run_dir = osp.join(work, src)
@@ -270,11 +293,12 @@ def main(argv: Optional[List[str]] = None) -> int:
                   f'load {ev["loadavg"]}', flush=True)
         matrix['cells'][src] = {
             tgt: cell_metrics(scores[src], scores[tgt],
-                              modify_types_of(everything[tgt], args.split))
+                              modify_types_of(everything[tgt], args.split),
+                              reals_quantile=args.reals_quantile)
             for tgt in targets}
         for tgt, c in matrix['cells'][src].items():
             reals = c.get('acc_target_reals_threshold')
-            reals = '' if reals is None else f', {reals:.1f} @ its quantile of target reals'
+            reals = '' if reals is None else f', {reals:.1f} @ a quantile of target reals'
             print(f'{src} -> {tgt}: AUC {c["auc"]:.3f}, ACC {c["acc_source_threshold"]:.1f} '
                   f'@ source threshold {c["source_threshold"]:.3f}{reals} (best '
                   f'{c["acc_best_threshold"]:.1f})', flush=True)

@@ -59,6 +59,13 @@ def test_threshold_from_target_reals_is_a_quantile_cross_fitted_over_halves():
     # both reals of {7, 8} are called fake by max 6, both of {5, 6} real by max 8: 4 of 6.
     acc = tool.target_reals_threshold_acc(src_y, src_s, thr, y, s, splits=200, seed=1)
     assert 100 * 4 / 6 - 1e-9 <= acc < 100.0
+    # A fixed quantile instead of the source threshold's: q = 1 is this source's own, q = 0
+    # (the minimum of a half) calls every held-out real but the lowest fake.
+    assert tool.target_reals_threshold_acc(src_y, src_s, thr, y, s, quantile=1.0, splits=200,
+                                           seed=1) == acc
+    low = tool.target_reals_threshold_acc(src_y, src_s, thr, y, s, quantile=0.0, splits=200,
+                                          seed=1)
+    assert low < acc
     # One real clip in the target cannot be split: no number.
     assert tool.target_reals_threshold_acc(src_y, src_s, thr, [0, 1], [0.1, 0.9]) is None
 
@@ -67,6 +74,9 @@ def test_parse_sets(tmp_path):
     tool = _tool()
     (tmp_path / 'a').mkdir()
     (tmp_path / 'b').mkdir()
+    with pytest.raises(SystemExit, match='reals-quantile must be in'):
+        tool.main([str(CONFIG), '--train', str(tmp_path / 'a'), '--test', str(tmp_path / 'a'),
+                   '--work-dir', str(tmp_path / 'w'), '--reals-quantile', '2'])
     sets = tool.parse_sets([str(tmp_path / 'a'), f'photo={tmp_path / "b"}'])
     assert list(sets) == ['a', 'photo']
     with pytest.raises(SystemExit, match='is not a folder'):
