@@ -87,6 +87,7 @@ def _pairs(d: np.ndarray, loud: np.ndarray, k: int):
 
 def lag_correlations(d: np.ndarray, loud: np.ndarray, max_lag: int) -> np.ndarray:
     """``(2S + 1,)``: ``corr(d_t, l_{t+k})`` for ``k = -S..S`` (0 where a signal is flat)."""
+    d, loud = np.asarray(d, np.float64), np.asarray(loud, np.float64)
     out = []
     for k in range(-max_lag, max_lag + 1):
         x, y = _pairs(d, loud, k)
@@ -99,9 +100,8 @@ def lag_correlations(d: np.ndarray, loud: np.ndarray, max_lag: int) -> np.ndarra
 def disagreement_score(d: np.ndarray, loud: np.ndarray, max_lag: int, smooth: int) -> float:
     """The parameter-free clip score: at the best lag, the largest ``smooth``-frame mean of
     ``(d_t - l_{t+k})^2`` (both standardised) minus the median of the squared difference."""
-    d, loud = _standardise(d), _standardise(loud)
     k = int(np.argmax(lag_correlations(d, loud, max_lag))) - max_lag
-    x, y = _pairs(d, loud, k)
+    x, y = _pairs(np.asarray(d, np.float64), np.asarray(loud, np.float64), k)
     m = (_standardise(x) - _standardise(y)) ** 2
     width = max(1, min(smooth, len(m)))
     local = np.convolve(m, np.ones(width) / width, mode='valid')
@@ -152,8 +152,7 @@ def summarise(clips: List[Dict], max_lag: int, smooth: int) -> Dict:
     reals = [c for c in usable if c['label'] == 0]
     if not reals:
         raise SystemExit('mouth_loudness_coupling.py: no real clip with audio in the split')
-    corr = np.stack([lag_correlations(_standardise(c['darkness']), _standardise(c['loudness']),
-                                      max_lag) for c in reals])
+    corr = np.stack([lag_correlations(c['darkness'], c['loudness'], max_lag) for c in reals])
     best = corr.argmax(1) - max_lag
     scores = {c['file']: disagreement_score(c['darkness'], c['loudness'], max_lag, smooth)
               for c in usable}
